@@ -1,0 +1,341 @@
+"""Dataset loaders with the official CS231n names: CIFAR-10, MNIST, the 25 ImageNet images, COCO.
+
+Each dataset is found through `cs231n.config`: ``$CS231N_DATA``, then ``datasets/``
+(``make data``), then the embedded bundle ``datasets/mini/``. Which copy is used is
+printed once. Loading is safe: the official CIFAR-10 pickles go through an
+unpickler that only accepts numpy arrays; our own files load with
+``allow_pickle=False``; the bundle's files are checked against their SHA-256 sums.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import pickle
+from pathlib import Path
+
+import numpy as np
+
+from cs231n import config
+
+# The COCO helpers live in coco_utils (their official home); re-exported here for convenience.
+from cs231n.coco_utils import decode_captions, load_coco_data, sample_coco_minibatch  # noqa: F401
+
+CIFAR10_CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
+
+CIFAR_DIR = "cifar-10-batches-py"
+MNIST_DIR = "mnist"
+IMAGENET_FILE = "imagenet_val_25.npz"
+MINI_CIFAR = "cifar10_mini.npz"
+MINI_MNIST = "mnist_mini.npz"
+# sha256 of the course's imagenet_val_25.npz: only this exact file is unpickled (for its label_map).
+IMAGENET_SHA256 = "35141609d22457c791e8fbe10c2d3b09ed0d6a04b669173e9fbebb0b4915cd3c"
+
+
+class DataNotFoundError(FileNotFoundError):
+    """A dataset is in none of the places the workbook looks."""
+
+
+class DatasetError(ValueError):
+    """A dataset file exists but is corrupt, truncated or has the wrong shape."""
+
+
+# --------------------------------------------------------------------------- locating files
+
+def _missing(what: str, relpath: str) -> DataNotFoundError:
+    places = ", ".join(f"{label} ({path / relpath})" for label, path in config.data_dirs())
+    return DataNotFoundError(
+        f"{what} not found. Looked in {places} and in the embedded bundle datasets/mini/. "
+        "Run `make data` to download the official files, or set CS231N_DATA to a folder "
+        "that holds them (e.g. CS231N_DATA=../shared/data).")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_verified: set[Path] = set()
+
+
+def verify_mini_file(path: Path) -> None:
+    """Check a bundle file against datasets/mini/SHA256SUMS (once per process)."""
+    path = Path(path).resolve()
+    if path in _verified:
+        return
+    sums_file = config.MINI_DIR / "SHA256SUMS"
+    rel = path.relative_to(config.MINI_DIR.resolve()).as_posix()
+    expected = None
+    for line in sums_file.read_text().splitlines():
+        digest, _, name = line.partition("  ")
+        if name.strip() == rel:
+            expected = digest
+    if expected is None:
+        raise DatasetError(f"{path} is not listed in {sums_file}; rebuild the bundle with "
+                           "`make mini` or restore it with `git checkout datasets/mini`.")
+    if sha256_of(path) != expected:
+        raise DatasetError(f"{path}: checksum mismatch (the file is corrupt or was modified). "
+                           "Restore it with `git checkout datasets/mini`.")
+    _verified.add(path)
+
+
+def find_dataset(full_relpath: str, mini_relpath: str | None, name: str) -> tuple[Path, str]:
+    """Locate a dataset: full copy first, then the embedded bundle.
+
+    Returns (path, source) with source "full" or "mini", and prints once which one is used.
+    Raises DataNotFoundError naming `make data` when there is neither.
+    """
+    full = config.find_full_data(full_relpath)
+    if full is not None:
+        config.announce(name, "full", f"{name}: full data from {full}")
+        return full, "full"
+    if mini_relpath is not None:
+        mini = config.MINI_DIR / mini_relpath
+        if mini.exists():
+            if mini.is_file():
+                verify_mini_file(mini)
+            config.announce(name, "mini", f"{name}: embedded mini bundle ({mini.relative_to(config.REPO_ROOT)}); "
+                            "run `make data` or set CS231N_DATA for the full set")
+            return mini, "mini"
+    raise _missing(name, full_relpath)
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Unpickles the official CIFAR-10 batches, refusing any object but numpy arrays.
+
+    The batches are dicts of lists, strings and one uint8 array; an arbitrary pickle
+    could run code, so every other global is rejected.
+    """
+    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+               ("numpy", "ndarray"), ("numpy", "dtype")}
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            module = module.replace("numpy.core", "numpy._core")
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name}: not a CIFAR-10 batch")
+
+
+def load_CIFAR_batch(filename) -> tuple[np.ndarray, np.ndarray]:
+    """Load one official CIFAR-10 python batch.
+
+    Returns:
+    - X: (N, 32, 32, 3) float64 images, values 0..255 (N = 10000 for official batches)
+    - Y: (N,) int64 labels in 0..9
+    """
+    filename = Path(filename)
+    try:
+        with open(filename, "rb") as f:
+            datadict = _NumpyOnlyUnpickler(f, encoding="latin1").load()
+        X = np.asarray(datadict["data"])
+        Y = np.asarray(datadict["labels"], dtype=np.int64)
+    except FileNotFoundError:
+        raise
+    except (EOFError, pickle.UnpicklingError, KeyError, TypeError, ValueError, AttributeError) as e:
+        raise DatasetError(f"{filename} is not a valid CIFAR-10 batch (truncated or corrupt: {e!r}). "
+                           "Delete it and run `make data` again.") from e
+    if X.ndim != 2 or X.shape[1] != 3072 or X.dtype != np.uint8 or Y.shape != (X.shape[0],):
+        raise DatasetError(f"{filename}: expected uint8 data of shape (N, 3072) and N labels, got "
+                           f"data {X.shape} {X.dtype} and {Y.shape[0]} labels. Delete it and run `make data`.")
+    if Y.size and (Y.min() < 0 or Y.max() > 9):
+        raise DatasetError(f"{filename}: labels outside 0..9. Delete it and run `make data`.")
+    X = X.reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1).astype(np.float64)
+    return X, Y
+
+
+def _load_cifar10_indexed(ROOT=None):
+    """CIFAR-10 with each training image's index in the official 50,000 order.
+
+    The embedded bundle holds only some training images (the first 5000 and a
+    validation slice); the index lets splits pick the same images as on the full data.
+    Returns Xtr, Ytr, train_index, Xte, Yte, source.
+    """
+    if ROOT is None:
+        ROOT, source = find_dataset(CIFAR_DIR, MINI_CIFAR, "CIFAR-10")
+    else:
+        ROOT = Path(ROOT)
+        source = "mini" if ROOT.suffix == ".npz" else "full"
+        if not ROOT.exists():
+            raise _missing("CIFAR-10", str(ROOT))
+    if source == "mini":
+        with np.load(ROOT, allow_pickle=False) as f:
+            Xtr, Ytr, index = f["X_train"], f["y_train"], f["train_index"]
+            Xte, Yte = f["X_test"], f["y_test"]
+        return (Xtr.astype(np.float64), Ytr.astype(np.int64), index.astype(np.int64),
+                Xte.astype(np.float64), Yte.astype(np.int64), source)
+    xs, ys = [], []
+    for b in range(1, 6):
+        X, Y = load_CIFAR_batch(ROOT / f"data_batch_{b}")
+        xs.append(X)
+        ys.append(Y)
+    Xtr, Ytr = np.concatenate(xs), np.concatenate(ys)
+    Xte, Yte = load_CIFAR_batch(ROOT / "test_batch")
+    return Xtr, Ytr, np.arange(len(Xtr)), Xte, Yte, source
+
+
+def load_CIFAR10(ROOT=None):
+    """Load all of CIFAR-10 (official name and return order).
+
+    Inputs:
+    - ROOT: the official `cifar-10-batches-py` folder, a bundle .npz, or None to
+      search $CS231N_DATA, datasets/, then the embedded bundle.
+    Returns Xtr (N, 32, 32, 3) float64, Ytr (N,), Xte (M, 32, 32, 3), Yte (M,).
+    Full data: N = 50000, M = 10000. The embedded bundle: the first 5000 training
+    images, then the validation slice (official indices 49000..49499), and the
+    first 1000 test images, so `Xtr[:5000]` and `Xte[:500]` equal the full data's.
+    """
+    Xtr, Ytr, _, Xte, Yte, _ = _load_cifar10_indexed(ROOT)
+    return Xtr, Ytr, Xte, Yte
+
+
+def _pick(index: np.ndarray, lo: int, count: int, what: str) -> np.ndarray:
+    """Positions of the images whose official index is in [lo, lo + count)."""
+    chosen = np.flatnonzero((index >= lo) & (index < lo + count))
+    if len(chosen) < count:
+        print(f"  {what}: the mini bundle has {len(chosen)} of the {count} images asked for")
+    return chosen
+
+
+def get_CIFAR10_splits(num_training=49000, num_validation=1000, num_test=1000, num_dev=500,
+                       seed: int = 0):
+    """Assignment 1 split: train / val / test / dev, raw images, no preprocessing.
+
+    As the course: train = official images [0, num_training), val = the next
+    num_validation, test = the first num_test test images, dev = num_dev random
+    training images (fixed by `seed`) for fast development.
+    Returns a dict X_train (N, 32, 32, 3) float64, y_train (N,), and the same for
+    X_val, X_test, X_dev.
+    """
+    Xtr, Ytr, index, Xte, Yte, _ = _load_cifar10_indexed()
+    if num_training + num_validation > 50000 or num_test > 10000:
+        raise ValueError("CIFAR-10 has 50000 training and 10000 test images: "
+                         f"asked for {num_training}+{num_validation} and {num_test}")
+    tr = _pick(index, 0, num_training, "train")
+    va = _pick(index, num_training, num_validation, "val")
+    num_test = min(num_test, len(Xte))
+    rng = np.random.default_rng(seed)
+    dev = rng.choice(tr, size=min(num_dev, len(tr)), replace=False)
+    data = {"X_train": Xtr[tr], "y_train": Ytr[tr], "X_val": Xtr[va], "y_val": Ytr[va],
+            "X_test": Xte[:num_test], "y_test": Yte[:num_test], "X_dev": Xtr[dev], "y_dev": Ytr[dev]}
+    print(", ".join(f"{k[2:]} {len(v)}" for k, v in data.items() if k.startswith("X_")))
+    return data
+
+
+def preprocess_linear(data: dict, append_bias: bool = True):
+    """Assignment 1 preprocessing for linear classifiers and the two-layer net.
+
+    Flattens each image to a row (N, 3072), subtracts the mean training image,
+    and, if append_bias, appends a column of ones (the bias trick: D = 3073).
+    Returns (new dict with the same keys, mean_image (3072,)).
+    """
+    mean_image = data["X_train"].reshape(len(data["X_train"]), -1).mean(axis=0)
+    out = {}
+    for key, value in data.items():
+        if key.startswith("X_"):
+            rows = value.reshape(len(value), -1) - mean_image
+            if append_bias:
+                rows = np.hstack([rows, np.ones((len(rows), 1))])
+            out[key] = rows
+        else:
+            out[key] = value
+    return out, mean_image
+
+
+def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):
+    """Assignment 2 data: channels-first CIFAR-10, mean image subtracted (official API).
+
+    Returns a dict with X_train (N, 3, 32, 32) float64, y_train (N,), X_val, y_val,
+    X_test, y_test.
+    """
+    splits = get_CIFAR10_splits(num_training, num_validation, num_test, num_dev=0)
+    if subtract_mean:
+        mean_image = splits["X_train"].mean(axis=0)
+    data = {}
+    for name in ("train", "val", "test"):
+        X = splits[f"X_{name}"]
+        if subtract_mean:
+            X = X - mean_image
+        data[f"X_{name}"] = X.transpose(0, 3, 1, 2).copy()
+        data[f"y_{name}"] = splits[f"y_{name}"]
+    return data
+
+
+# --------------------------------------------------------------------------- MNIST
+
+def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray:
+    try:
+        raw = gzip.open(path, "rb").read()
+    except (OSError, EOFError) as e:
+        raise DatasetError(f"{path}: not a readable gzip file ({e}). Delete it and run `make data`.") from e
+    header = 4 * (1 + dims)
+    if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
+        raise DatasetError(f"{path}: not an MNIST IDX file (bad magic number). Delete it and run `make data`.")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=header)
+    if data.size != int(np.prod(shape)):
+        raise DatasetError(f"{path}: truncated (header says {shape}, found {data.size} bytes). "
+                           "Delete it and run `make data`.")
+    return data.reshape(shape)
+
+
+def load_mnist(root=None):
+    """MNIST digits.
+
+    Returns a dict X_train (N, 28, 28) uint8, y_train (N,) int64, X_test, y_test.
+    Full data: 60000 / 10000; the embedded bundle: the first 10000 / 2000.
+    """
+    if root is None:
+        root, source = find_dataset(MNIST_DIR, MINI_MNIST, "MNIST")
+    else:
+        root = Path(root)
+        source = "mini" if root.suffix == ".npz" else "full"
+    if source == "mini":
+        with np.load(root, allow_pickle=False) as f:
+            return {k: (f[k].astype(np.int64) if k.startswith("y") else f[k]) for k in f.files}
+    data = {}
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        X = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz", 2051, 3)
+        y = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz", 2049, 1).astype(np.int64)
+        if len(X) != len(y):
+            raise DatasetError(f"{root}: {len(X)} {split} images but {len(y)} labels.")
+        data[f"X_{split}"], data[f"y_{split}"] = X, y
+    return data
+
+
+# --------------------------------------------------------------------------- ImageNet (25 images)
+
+def load_imagenet_val(num=None):
+    """The 25 ImageNet validation images used by the visualization notebooks.
+
+    Inputs:
+    - num: how many to return (None: all 25)
+    Returns X (num, 224, 224, 3) uint8, y (num,) int64, class_names: dict label -> name.
+    """
+    path, source = find_dataset(IMAGENET_FILE, IMAGENET_FILE, "ImageNet val (25 images)")
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            X, y = f["X"], f["y"].astype(np.int64)
+            if source == "mini":
+                class_names = {i: str(n) for i, n in enumerate(f["class_names"]) if n}
+            else:
+                class_names = None
+    except (OSError, ValueError, KeyError, EOFError) as e:
+        raise DatasetError(f"{path}: not a valid imagenet_val_25.npz ({e}). "
+                           "Delete it and run `make data`.") from e
+    if X.ndim != 4 or X.shape[1:] != (224, 224, 3) or X.dtype != np.uint8 or y.shape != (len(X),):
+        raise DatasetError(f"{path}: expected X uint8 (N, 224, 224, 3) and y (N,), got X {X.shape} "
+                           f"{X.dtype} and y {y.shape}. Delete it and run `make data`.")
+    if class_names is None:
+        # The course's file keeps class names in a pickled dict; unpickle only that exact file.
+        if sha256_of(path) != IMAGENET_SHA256:
+            raise DatasetError(f"{path}: checksum differs from the course's imagenet_val_25.npz; "
+                               "refusing to unpickle its label_map. Delete it and run `make data`.")
+        with np.load(path, allow_pickle=True) as f:
+            class_names = {int(k): str(v) for k, v in f["label_map"].item().items()}
+    if num is not None:
+        X, y = X[:num], y[:num]
+    return X, y, class_names
