@@ -111,7 +111,8 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     could run code, so every other global is rejected.
     """
     ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype")}
+               ("numpy", "ndarray"), ("numpy", "dtype"),
+               ("_codecs", "encode")}  # how Python 3 writes bytes in a protocol-2 pickle
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:

@@ -1,0 +1,69 @@
+# cs231n workbook. Every target sets up .venv when needed (fast when already in place).
+#   make run     execute every notebook in order (embedded data unless CS231N_DATA is set), print results
+#   make test    unit tests, then every notebook under nbval (quick mode, embedded data)
+# Options: make run QUICK=1 ASSIGNMENT=2 NOTEBOOK=svm INPLACE=1
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+PYX    := $(wildcard cs231n/im2col_cython.pyx)
+EXT    := $(if $(PYX),build/.im2col_cython.stamp,)
+NOTEBOOK_DIRS := $(wildcard assignment1/*.ipynb assignment2/*.ipynb assignment3/*.ipynb)
+
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+
+RUN_ARGS := $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(INPLACE),--inplace,) $(NOTEBOOK)
+QUICK_ENV := $(if $(QUICK),CS231N_QUICK=1,)
+
+.PHONY: setup run test unit nbval lab data bench mini starter clean
+
+setup: $(STAMP) $(EXT)
+
+$(STAMP): requirements.txt pyproject.toml setup.py
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+# The optional Cython extension, rebuilt when its source changes.
+build/.im2col_cython.stamp: $(PYX) setup.py $(STAMP)
+	@mkdir -p build
+	$(PY) setup.py --quiet build_ext --inplace
+	@touch $@
+
+run: setup
+	$(QUICK_ENV) $(PY) -m cs231n.run_notebooks $(RUN_ARGS)
+
+test: unit nbval
+
+unit: setup
+	$(PY) -m pytest -q tests
+
+# Notebooks under nbval: quick mode on the embedded bundle, whatever CS231N_DATA says.
+nbval: setup
+ifneq ($(NOTEBOOK_DIRS),)
+	env -u CS231N_DATA CS231N_QUICK=1 $(PY) -m pytest -q -p no:cacheprovider --nbval-lax $(NOTEBOOK_DIRS)
+else
+	@echo "no notebooks yet: nothing for nbval"
+endif
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=.
+
+data:
+	bash datasets/get_datasets.sh
+
+bench: setup
+	@for b in bench/*.py; do case $$b in */__init__.py) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
+
+# Rebuild the embedded bundle from the full data (CS231N_DATA must point at it).
+mini: setup
+	$(PY) datasets/build_mini.py
+
+starter: setup
+	$(PY) -m cs231n.starter build/starter
+
+clean:
+	rm -rf build cs231n/*.so cs231n/im2col_cython.c

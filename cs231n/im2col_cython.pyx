@@ -1,0 +1,302 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+"""Compiled im2col / col2im kernels behind cs231n.fast_layers (float32 and float64).
+
+Build it with `make` or `pip install -e .` (or `python setup.py build_ext --inplace`).
+Without it, cs231n.fast_layers uses the numpy versions in cs231n.im2col, which give
+the same results, only slower.
+
+Two column layouts, both with rows ordered (c, kh, kw) (row = (c*HH + kh)*WW + kw):
+  - "course" layout, cols of shape (C*HH*WW, Ho*Wo*N), column = (i*Wo + j)*N + n
+    (im2col_cython, col2im_cython; the same as cs231n.im2col.im2col_indices);
+  - "6d" layout, cols of shape (C, HH, WW, N, Ho, Wo), which reshapes for free to
+    (C*HH*WW, N*Ho*Wo) (im2col_6d_cython, col2im_6d_cython; used by conv_*_strides).
+Entry (c, kh, kw, n, i, j) holds x_padded[n, c, i*stride + kh, j*stride + kw]. Padding
+is handled inside the loops (no padded copy of x is made): out-of-image taps read as 0
+and their gradients are dropped.
+
+Unlike the 2018 file, these kernels are correct for non-square kernels (HH != WW).
+"""
+import numpy as np
+
+from cython cimport floating
+from libc.string cimport memcpy, memset
+
+
+cdef inline Py_ssize_t _first_valid(Py_ssize_t k, Py_ssize_t pad, Py_ssize_t stride,
+                                    Py_ssize_t out) noexcept nogil:
+    """Smallest output index i with k + stride*i - pad >= 0 (clipped to out)."""
+    cdef Py_ssize_t i
+    if k >= pad:
+        return 0
+    i = (pad - k + stride - 1) // stride
+    return i if i < out else out
+
+
+cdef inline Py_ssize_t _end_valid(Py_ssize_t k, Py_ssize_t pad, Py_ssize_t stride,
+                                  Py_ssize_t size, Py_ssize_t out) noexcept nogil:
+    """One past the largest output index i with k + stride*i - pad <= size - 1 (clipped)."""
+    cdef Py_ssize_t top = size - 1 + pad - k
+    cdef Py_ssize_t i
+    if top < 0:
+        return 0
+    i = top // stride + 1
+    return i if i < out else out
+
+
+def _out_size(Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad,
+              Py_ssize_t stride):
+    """(Ho, Wo) of a HH x WW window sliding over a padded H x W image, or a ValueError."""
+    if HH < 1 or WW < 1 or stride < 1 or pad < 0:
+        raise ValueError(f"need field sizes >= 1, stride >= 1, pad >= 0; got "
+                         f"HH={HH}, WW={WW}, stride={stride}, pad={pad}")
+    if (H + 2 * pad < HH or W + 2 * pad < WW
+            or (H + 2 * pad - HH) % stride or (W + 2 * pad - WW) % stride):
+        raise ValueError(f"a {HH}x{WW} window with stride {stride} and pad {pad} does not tile a "
+                         f"{H}x{W} input: H + 2*pad - HH and W + 2*pad - WW must be "
+                         f"non-negative multiples of the stride")
+    return (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
+
+
+def _check_x(x):
+    """x as a C-contiguous float32/float64 array of shape (N, C, H, W), or a ValueError."""
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise ValueError(f"x must have shape (N, C, H, W), got shape {x.shape}")
+    if x.dtype != np.float32 and x.dtype != np.float64:
+        raise ValueError(f"x must be float32 or float64, got {x.dtype}; "
+                         f"cast it first, e.g. x.astype(np.float64)")
+    return np.ascontiguousarray(x)
+
+
+def _check_cols(cols, expected_shape):
+    """cols as a C-contiguous float array reshaped to expected_shape, or a ValueError."""
+    cols = np.asarray(cols)
+    if cols.dtype != np.float32 and cols.dtype != np.float64:
+        raise ValueError(f"cols must be float32 or float64, got {cols.dtype}")
+    if cols.size != np.prod(expected_shape):
+        raise ValueError(f"cols has shape {cols.shape}; expected {expected_shape} "
+                         f"(or any shape with the same number of elements)")
+    return np.ascontiguousarray(cols).reshape(expected_shape)
+
+
+# ---------------------------------------------------------------- 6d layout
+
+cdef void _im2col_6d(const floating[:, :, :, ::1] x, floating[:, :, :, :, :, ::1] cols,
+                     Py_ssize_t pad, Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t HH = cols.shape[1], WW = cols.shape[2], Ho = cols.shape[4], Wo = cols.shape[5]
+    cdef Py_ssize_t c, kh, kw, n, i, j, i_lo, i_hi, j_lo, j_hi, x0
+    cdef const floating *src
+    cdef floating *dst
+    for c in range(C):
+        for kh in range(HH):
+            i_lo = _first_valid(kh, pad, stride, Ho)
+            i_hi = _end_valid(kh, pad, stride, H, Ho)
+            for kw in range(WW):
+                j_lo = _first_valid(kw, pad, stride, Wo)
+                j_hi = _end_valid(kw, pad, stride, W, Wo)
+                if j_hi < j_lo:
+                    j_hi = j_lo
+                x0 = kw - pad
+                # For one (c, kh, kw) the loop over n reads x[:, c] only, which stays in cache;
+                # the writes to cols are one sequential stream.
+                for n in range(N):
+                    dst = &cols[c, kh, kw, n, 0, 0]
+                    for i in range(Ho):
+                        if i < i_lo or i >= i_hi:
+                            memset(dst, 0, Wo * sizeof(floating))
+                        else:
+                            src = &x[n, c, kh + stride * i - pad, 0]
+                            for j in range(j_lo):
+                                dst[j] = 0
+                            if stride == 1:
+                                memcpy(dst + j_lo, src + x0 + j_lo, (j_hi - j_lo) * sizeof(floating))
+                            else:
+                                for j in range(j_lo, j_hi):
+                                    dst[j] = src[x0 + stride * j]
+                            for j in range(j_hi, Wo):
+                                dst[j] = 0
+                        dst += Wo
+
+
+cdef void _col2im_6d(const floating[:, :, :, :, :, ::1] cols, floating[:, :, :, ::1] x,
+                     Py_ssize_t pad, Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t HH = cols.shape[1], WW = cols.shape[2], Ho = cols.shape[4], Wo = cols.shape[5]
+    cdef Py_ssize_t c, kh, kw, n, i, j, i_lo, i_hi, j_lo, j_hi
+    cdef const floating *src
+    cdef floating *dst
+    for c in range(C):
+        for kh in range(HH):
+            i_lo = _first_valid(kh, pad, stride, Ho)
+            i_hi = _end_valid(kh, pad, stride, H, Ho)
+            for kw in range(WW):
+                j_lo = _first_valid(kw, pad, stride, Wo)
+                j_hi = _end_valid(kw, pad, stride, W, Wo)
+                for n in range(N):
+                    for i in range(i_lo, i_hi):
+                        src = &cols[c, kh, kw, n, i, 0]
+                        # dst[j] is x[n, c, y, j*stride + kw - pad]; j >= j_lo keeps it in bounds
+                        dst = &x[n, c, kh + stride * i - pad, 0] + (kw - pad + stride * j_lo)
+                        if stride == 1:
+                            for j in range(j_hi - j_lo):
+                                dst[j] += src[j_lo + j]
+                        else:
+                            for j in range(j_hi - j_lo):
+                                dst[stride * j] += src[j_lo + j]
+
+
+def im2col_6d_cython(x, int HH, int WW, int pad, int stride):
+    """Columns of x in the 6d layout (the conv_forward_strides layout).
+
+    Inputs:
+    - x: float32 or float64 array of shape (N, C, H, W)
+    - HH, WW: window (filter) height and width
+    - pad: zero padding on each side of H and W
+    - stride: step between windows
+
+    Returns:
+    - cols: array of shape (C, HH, WW, N, Ho, Wo), same dtype as x, with
+      cols[c, kh, kw, n, i, j] = x_padded[n, c, i*stride + kh, j*stride + kw];
+      reshape to (C*HH*WW, N*Ho*Wo) for the conv GEMM.
+    """
+    x = _check_x(x)
+    Ho, Wo = _out_size(x.shape[2], x.shape[3], HH, WW, pad, stride)
+    N, C = x.shape[0], x.shape[1]
+    cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
+    if x.dtype == np.float32:
+        _im2col_6d[float](x, cols, pad, stride)
+    else:
+        _im2col_6d[double](x, cols, pad, stride)
+    return cols
+
+
+def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, int stride):
+    """Sum the 6d-layout columns back into an image: the adjoint of im2col_6d_cython.
+
+    Inputs:
+    - cols: float32 or float64 array with C*HH*WW*N*Ho*Wo elements, read as
+      shape (C, HH, WW, N, Ho, Wo) (e.g. dx_cols of conv_backward_strides)
+    - N, C, H, W: shape of the (unpadded) image
+    - HH, WW, pad, stride: as in im2col_6d_cython
+
+    Returns:
+    - x: array of shape (N, C, H, W), same dtype as cols, where every entry is the
+      sum of the column entries that were read from it (padding taps are dropped).
+    """
+    Ho, Wo = _out_size(H, W, HH, WW, pad, stride)
+    cols = _check_cols(cols, (C, HH, WW, N, Ho, Wo))
+    x = np.zeros((N, C, H, W), dtype=cols.dtype)
+    if cols.dtype == np.float32:
+        _col2im_6d[float](cols, x, pad, stride)
+    else:
+        _col2im_6d[double](cols, x, pad, stride)
+    return x
+
+
+# ---------------------------------------------------------------- course layout
+
+# Loop order for the course layout: for one (row, i) the Wo*N column entries form one small
+# contiguous block, so the inner loops run along an image row (j) and step through that
+# block; looping over n innermost instead would hop between images C*H*W apart, which all
+# map to the same cache set and thrash.
+
+cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t HH,
+                  Py_ssize_t WW, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t pad,
+                  Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t c, kh, kw, n, i, j, j_lo, j_hi, y, row
+    cdef const floating *src
+    cdef floating *dst
+    for c in range(C):
+        for kh in range(HH):
+            for kw in range(WW):
+                row = (c * HH + kh) * WW + kw
+                j_lo = _first_valid(kw, pad, stride, Wo)
+                j_hi = _end_valid(kw, pad, stride, W, Wo)
+                if j_hi < j_lo:
+                    j_hi = j_lo
+                for i in range(Ho):
+                    dst = &cols[row, i * Wo * N]
+                    y = kh + stride * i - pad
+                    if y < 0 or y >= H:
+                        memset(dst, 0, Wo * N * sizeof(floating))
+                        continue
+                    for n in range(N):
+                        src = &x[n, c, y, 0]
+                        for j in range(j_lo):
+                            dst[j * N + n] = 0
+                        for j in range(j_lo, j_hi):
+                            dst[j * N + n] = src[kw - pad + stride * j]
+                        for j in range(j_hi, Wo):
+                            dst[j * N + n] = 0
+
+
+cdef void _col2im(const floating[:, ::1] cols, floating[:, :, :, ::1] x, Py_ssize_t HH,
+                  Py_ssize_t WW, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t pad,
+                  Py_ssize_t stride) noexcept nogil:
+    cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
+    cdef Py_ssize_t c, kh, kw, n, i, j, j_lo, j_hi, y, row
+    cdef const floating *src
+    cdef floating *dst
+    for c in range(C):
+        for kh in range(HH):
+            for kw in range(WW):
+                row = (c * HH + kh) * WW + kw
+                j_lo = _first_valid(kw, pad, stride, Wo)
+                j_hi = _end_valid(kw, pad, stride, W, Wo)
+                for i in range(Ho):
+                    y = kh + stride * i - pad
+                    if y < 0 or y >= H:
+                        continue
+                    src = &cols[row, i * Wo * N]
+                    for n in range(N):
+                        dst = &x[n, c, y, 0]
+                        for j in range(j_lo, j_hi):
+                            dst[kw - pad + stride * j] += src[j * N + n]
+
+
+def im2col_cython(x, int field_height, int field_width, int padding, int stride):
+    """Columns of x in the course layout (the same as cs231n.im2col.im2col_indices).
+
+    Inputs:
+    - x: float32 or float64 array of shape (N, C, H, W)
+    - field_height, field_width: window (filter) size HH, WW
+    - padding: zero padding on each side of H and W
+    - stride: step between windows
+
+    Returns:
+    - cols: array of shape (C*HH*WW, Ho*Wo*N), same dtype as x, with
+      cols[(c*HH + kh)*WW + kw, (i*Wo + j)*N + n] = x_padded[n, c, i*stride + kh, j*stride + kw]
+    """
+    x = _check_x(x)
+    Ho, Wo = _out_size(x.shape[2], x.shape[3], field_height, field_width, padding, stride)
+    N, C = x.shape[0], x.shape[1]
+    cols = np.empty((C * field_height * field_width, Ho * Wo * N), dtype=x.dtype)
+    if x.dtype == np.float32:
+        _im2col[float](x, cols, field_height, field_width, Ho, Wo, padding, stride)
+    else:
+        _im2col[double](x, cols, field_height, field_width, Ho, Wo, padding, stride)
+    return cols
+
+
+def col2im_cython(cols, int N, int C, int H, int W, int field_height, int field_width,
+                  int padding, int stride):
+    """Sum course-layout columns back into an image: the adjoint of im2col_cython.
+
+    Inputs:
+    - cols: float32 or float64 array of shape (C*HH*WW, Ho*Wo*N)
+    - N, C, H, W: shape of the (unpadded) image
+    - field_height, field_width, padding, stride: as in im2col_cython
+
+    Returns:
+    - x: array of shape (N, C, H, W), same dtype as cols.
+    """
+    Ho, Wo = _out_size(H, W, field_height, field_width, padding, stride)
+    cols = _check_cols(cols, (C * field_height * field_width, Ho * Wo * N))
+    x = np.zeros((N, C, H, W), dtype=cols.dtype)
+    if cols.dtype == np.float32:
+        _col2im[float](cols, x, field_height, field_width, Ho, Wo, padding, stride)
+    else:
+        _col2im[double](cols, x, field_height, field_width, Ho, Wo, padding, stride)
+    return x

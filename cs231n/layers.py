@@ -1,0 +1,784 @@
+"""Layers of Assignment 2, in numpy: forward and backward passes.
+
+Contract (as the course): ``*_forward(inputs..., param_dict) -> (out, cache)`` and
+``*_backward(dout, cache) -> grads`` in the order of the forward inputs. A backward
+never updates weights; the only in-place update is batchnorm's running statistics,
+stated in its docstring.
+
+Glossary: N batch, D input dim, M output dim, C channels, H height, W width,
+F filters, HH/WW filter (or pool window) height/width, K classes, G groups.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+# ----------------------------------------------------------------------------
+# Input validation (not part of the student's task, hence outside the markers).
+# ----------------------------------------------------------------------------
+
+
+def _check_ndim(name: str, arr: np.ndarray, ndim: int, layout: str) -> None:
+    if np.ndim(arr) != ndim:
+        raise ValueError(f"{name} must be a {ndim}-D array {layout}, got shape {np.shape(arr)}")
+
+
+def _check_shape(name: str, arr: np.ndarray, shape: tuple, hint: str = "") -> None:
+    if np.shape(arr) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {np.shape(arr)}{hint}")
+
+
+def _check_dout(dout: np.ndarray, expected: tuple, layer: str) -> None:
+    if np.shape(dout) != tuple(expected):
+        raise ValueError(f"{layer}: dout has shape {np.shape(dout)} but the forward output "
+                         f"had shape {tuple(expected)}; pass the cache of the matching forward")
+
+
+def _check_labels(x: np.ndarray, y: np.ndarray, loss: str) -> None:
+    _check_ndim(f"{loss}: x", x, 2, "of scores (N, K)")
+    N, K = x.shape
+    y = np.asarray(y)
+    if y.shape != (N,) or not np.issubdtype(y.dtype, np.integer):
+        raise ValueError(f"{loss}: y must be an integer array of shape ({N},), "
+                         f"got {y.dtype} {y.shape}")
+    if N and (y.min() < 0 or y.max() >= K):
+        raise ValueError(f"{loss}: labels must lie in [0, {K}), got min {y.min()} max {y.max()}")
+
+
+def _check_mode(param: dict, name: str) -> str:
+    mode = param.get("mode")
+    if mode not in ("train", "test"):
+        raise ValueError(f"{name}['mode'] must be 'train' or 'test', got {mode!r}")
+    return mode
+
+
+def _window_positions(size: int, window: int, stride: Any, pad: Any, what: str) -> int:
+    """Number of window positions along one axis: 1 + (size + 2 pad - window) / stride.
+
+    Raises ValueError unless the windows tile the (padded) input exactly.
+    """
+    if not isinstance(stride, (int, np.integer)) or stride < 1:
+        raise ValueError(f"{what}: stride must be a positive integer, got {stride!r}")
+    if not isinstance(pad, (int, np.integer)) or pad < 0:
+        raise ValueError(f"{what}: pad must be a non-negative integer, got {pad!r}")
+    span = size + 2 * pad - window
+    if span < 0:
+        raise ValueError(f"{what}: window of size {window} does not fit in an input of "
+                         f"size {size} padded by {pad} on each side")
+    if span % stride:
+        raise ValueError(
+            f"{what}: output size 1 + (size + 2*pad - window) / stride = "
+            f"1 + ({size} + 2*{pad} - {window}) / {stride} = {1 + span / stride:g} is not an "
+            f"integer; change pad or stride (or the input size) so that {stride} divides {span}")
+    return 1 + span // stride
+
+
+def _conv_geometry(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict) -> None:
+    _check_ndim("conv: x", x, 4, "(N, C, H, W)")
+    _check_ndim("conv: w", w, 4, "(F, C, HH, WW)")
+    if x.shape[1] != w.shape[1]:
+        raise ValueError(f"conv: x has {x.shape[1]} channels but w expects {w.shape[1]} "
+                         f"(x {x.shape}, w {w.shape})")
+    _check_shape("conv: b", b, (w.shape[0],), " (one bias per filter)")
+    for key in ("stride", "pad"):
+        if key not in conv_param:
+            raise ValueError(f"conv_param needs the key {key!r}, got {sorted(conv_param)}")
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    _window_positions(x.shape[2], w.shape[2], stride, pad, "conv height")
+    _window_positions(x.shape[3], w.shape[3], stride, pad, "conv width")
+
+
+def _pool_geometry(x: np.ndarray, pool_param: dict) -> None:
+    _check_ndim("max pool: x", x, 4, "(N, C, H, W)")
+    for key in ("pool_height", "pool_width", "stride"):
+        if key not in pool_param:
+            raise ValueError(f"pool_param needs the key {key!r}, got {sorted(pool_param)}")
+    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
+    _window_positions(x.shape[2], ph, stride, 0, "max pool height")
+    _window_positions(x.shape[3], pw, stride, 0, "max pool width")
+
+
+def _check_norm_params(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, layer: str) -> None:
+    _check_ndim(f"{layer}: x", x, 2, "(N, D)")
+    D = x.shape[1]
+    _check_shape(f"{layer}: gamma", gamma, (D,))
+    _check_shape(f"{layer}: beta", beta, (D,))
+
+
+# ----------------------------------------------------------------------------
+# Affine and ReLU
+# ----------------------------------------------------------------------------
+
+
+def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, tuple]:
+    """Forward pass of an affine (fully connected) layer: out = x.reshape(N, D) @ w + b.
+
+    Inputs:
+    - x: (N, d_1, ..., d_k) input minibatch; each example is flattened to D = d_1 * ... * d_k
+    - w: (D, M) weights
+    - b: (M,) biases
+
+    Returns a tuple of:
+    - out: (N, M)
+    - cache: (x, w, b)
+    """
+    if np.ndim(x) < 2:
+        raise ValueError(f"affine: x must be (N, d_1, ..., d_k), got shape {np.shape(x)}")
+    _check_ndim("affine: w", w, 2, "(D, M)")
+    D = int(np.prod(x.shape[1:]))
+    if D != w.shape[0]:
+        raise ValueError(f"affine: each example of x {x.shape} flattens to D = {D} values, "
+                         f"but w {w.shape} expects D = {w.shape[0]}")
+    _check_shape("affine: b", b, (w.shape[1],))
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    out = x.reshape(x.shape[0], -1) @ w + b
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (x, w, b)
+    return out, cache
+
+
+def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of an affine layer.
+
+    Inputs:
+    - dout: (N, M) upstream derivative
+    - cache: (x, w, b) from affine_forward, x of shape (N, d_1, ..., d_k)
+
+    Returns a tuple of:
+    - dx: (N, d_1, ..., d_k)
+    - dw: (D, M)
+    - db: (M,)
+    """
+    x, w, b = cache
+    _check_dout(dout, (x.shape[0], w.shape[1]), "affine_backward")
+    dx, dw, db = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    dx = (dout @ w.T).reshape(x.shape)
+    dw = x.reshape(x.shape[0], -1).T @ dout
+    db = dout.sum(axis=0)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dw, db
+
+
+def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Forward pass of a rectified linear unit: out = max(0, x), elementwise.
+
+    Inputs:
+    - x: array of any shape
+
+    Returns a tuple of:
+    - out: same shape as x
+    - cache: x
+    """
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    out = np.maximum(x, 0)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = x
+    return out, cache
+
+
+def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
+    """Backward pass of a ReLU.
+
+    Inputs:
+    - dout: upstream derivative, same shape as the input x
+    - cache: x from relu_forward
+
+    Returns:
+    - dx: same shape as x (the gradient at x == 0 is taken as 0)
+    """
+    x = cache
+    _check_dout(dout, np.shape(x), "relu_backward")
+    dx = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    dx = dout * (x > 0)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx
+
+
+# ----------------------------------------------------------------------------
+# Normalization
+# ----------------------------------------------------------------------------
+
+
+def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                      bn_param: dict) -> tuple[np.ndarray, Any]:
+    """Forward pass of batch normalization.
+
+    Train mode: normalize with the minibatch mean and (biased) variance,
+        x_hat = (x - mu) / sqrt(var + eps),   out = gamma * x_hat + beta,
+    and update the running averages
+        running_mean = momentum * running_mean + (1 - momentum) * mu
+        running_var  = momentum * running_var  + (1 - momentum) * var.
+    Test mode: normalize with running_mean and running_var instead.
+
+    The running statistics are updated IN PLACE: the arrays stored in
+    bn_param['running_mean'] / bn_param['running_var'] are modified (and created,
+    as zeros, on the first call).
+
+    Inputs:
+    - x: (N, D) data
+    - gamma: (D,) scale
+    - beta: (D,) shift
+    - bn_param: dict with keys
+      - mode: 'train' or 'test' (required)
+      - eps: constant for numeric stability (default 1e-5)
+      - momentum: constant for the running averages (default 0.9)
+      - running_mean: (D,) running mean of the features
+      - running_var: (D,) running variance of the features
+
+    Returns a tuple of:
+    - out: (N, D)
+    - cache: what batchnorm_backward needs (None in test mode)
+    """
+    _check_norm_params(x, gamma, beta, "batchnorm")
+    mode = _check_mode(bn_param, "bn_param")
+    eps = bn_param.get("eps", 1e-5)
+    momentum = bn_param.get("momentum", 0.9)
+    D = x.shape[1]
+    running_mean = bn_param.setdefault("running_mean", np.zeros(D, dtype=x.dtype))
+    running_var = bn_param.setdefault("running_var", np.zeros(D, dtype=x.dtype))
+    _check_shape("bn_param['running_mean']", running_mean, (D,))
+    _check_shape("bn_param['running_var']", running_var, (D,))
+
+    out, cache = None, None
+    if mode == "train":
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        mu = x.mean(axis=0)
+        xc = x - mu
+        var = np.mean(xc**2, axis=0)
+        std = np.sqrt(var + eps)
+        x_hat = xc / std
+        out = gamma * x_hat + beta
+        running_mean *= momentum
+        running_mean += (1 - momentum) * mu
+        running_var *= momentum
+        running_var += (1 - momentum) * var
+        cache = (x_hat, xc, std, gamma)
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    else:
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return out, cache
+
+
+def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of batch normalization (train mode), node by node through the
+    computation graph mu -> xc -> var -> std -> x_hat -> out.
+
+    Inputs:
+    - dout: (N, D) upstream derivative
+    - cache: from batchnorm_forward in train mode
+
+    Returns a tuple of:
+    - dx: (N, D)
+    - dgamma: (D,)
+    - dbeta: (D,)
+    """
+    if cache is None:
+        raise ValueError("batchnorm_backward: the cache is None; the forward pass ran in "
+                         "test mode, backpropagate through a train-mode forward")
+    _check_dout(dout, cache[0].shape, "batchnorm_backward")
+    dx, dgamma, dbeta = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    x_hat, xc, std, gamma = cache
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dx_hat = dout * gamma
+    dinv_std = np.sum(dx_hat * xc, axis=0)       # x_hat = xc * (1 / std)
+    dxc = dx_hat / std
+    dstd = -dinv_std / std**2                    # d(1/std) = -1/std^2 dstd
+    dvar = 0.5 * dstd / std                      # std = sqrt(var + eps)
+    dxc += 2.0 * xc * dvar / N                   # var = mean(xc^2)
+    dmu = -dxc.sum(axis=0)                       # xc = x - mu
+    dx = dxc + dmu / N                           # mu = mean(x)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dgamma, dbeta
+
+
+def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of batch normalization, simplified on paper to one line:
+
+        dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std,
+        dx_hat = gamma * dout, means over the batch axis.
+
+    Inputs and returns as batchnorm_backward.
+    """
+    if cache is None:
+        raise ValueError("batchnorm_backward_alt: the cache is None; the forward pass ran "
+                         "in test mode, backpropagate through a train-mode forward")
+    _check_dout(dout, cache[0].shape, "batchnorm_backward_alt")
+    dx, dgamma, dbeta = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    x_hat, _, std, gamma = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dx_hat = dout * gamma
+    dx = (dx_hat - dx_hat.mean(axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dgamma, dbeta
+
+
+def layernorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                      ln_param: dict) -> tuple[np.ndarray, Any]:
+    """Forward pass of layer normalization: each example is normalized over its D
+    features, the same computation in train and test mode (no running statistics).
+
+        x_hat = (x - mean(x, axis=1)) / sqrt(var(x, axis=1) + eps),   out = gamma * x_hat + beta
+
+    Inputs:
+    - x: (N, D) data
+    - gamma: (D,) scale
+    - beta: (D,) shift
+    - ln_param: dict with optional key eps (default 1e-5)
+
+    Returns a tuple of:
+    - out: (N, D)
+    - cache: what layernorm_backward needs
+    """
+    _check_norm_params(x, gamma, beta, "layernorm")
+    eps = ln_param.get("eps", 1e-5)
+    out, cache = None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    mu = x.mean(axis=1, keepdims=True)
+    std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
+    x_hat = (x - mu) / std
+    out = gamma * x_hat + beta
+    cache = (x_hat, std, gamma)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return out, cache
+
+
+def layernorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of layer normalization: batchnorm's formula along the feature axis.
+
+    Inputs:
+    - dout: (N, D) upstream derivative
+    - cache: from layernorm_forward
+
+    Returns a tuple of:
+    - dx: (N, D)
+    - dgamma: (D,)
+    - dbeta: (D,)
+    """
+    _check_dout(dout, cache[0].shape, "layernorm_backward")
+    dx, dgamma, dbeta = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    x_hat, std, gamma = cache
+    dbeta = dout.sum(axis=0)
+    dgamma = np.sum(dout * x_hat, axis=0)
+    dx_hat = dout * gamma
+    dx = (dx_hat - dx_hat.mean(axis=1, keepdims=True)
+          - x_hat * np.mean(dx_hat * x_hat, axis=1, keepdims=True)) / std
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dgamma, dbeta
+
+
+# ----------------------------------------------------------------------------
+# Dropout
+# ----------------------------------------------------------------------------
+
+
+def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, tuple]:
+    """Forward pass of (inverted) dropout.
+
+    Train mode keeps each unit with probability p and scales the kept ones by 1/p,
+    so that test mode is the identity and the expected output is the same in both.
+
+    Inputs:
+    - x: input of any shape
+    - dropout_param: dict with keys
+      - p: probability of KEEPING each unit, in (0, 1]
+      - mode: 'train' or 'test'
+      - seed: optional; when given, np.random is seeded with it (makes the mask
+        deterministic, for gradient checks)
+
+    Returns a tuple of:
+    - out: same shape as x
+    - cache: (dropout_param, mask); mask is None in test mode
+    """
+    p = dropout_param.get("p")
+    if p is None or not 0 < p <= 1:
+        raise ValueError(f"dropout_param['p'] is the keep probability and must be in (0, 1], "
+                         f"got {p!r}")
+    mode = _check_mode(dropout_param, "dropout_param")
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])
+
+    mask, out = None, None
+    if mode == "train":
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
+        out = x * mask
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    else:
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        out = x
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (dropout_param, mask)
+    return out, cache
+
+
+def dropout_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Backward pass of (inverted) dropout.
+
+    Inputs:
+    - dout: upstream derivative, same shape as x
+    - cache: (dropout_param, mask) from dropout_forward
+
+    Returns:
+    - dx: same shape as x
+    """
+    dropout_param, mask = cache
+    mode = dropout_param["mode"]
+    dx = None
+    if mode == "train":
+        _check_dout(dout, mask.shape, "dropout_backward")
+        # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        dx = dout * mask
+        # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    else:
+        dx = dout
+    return dx
+
+
+# ----------------------------------------------------------------------------
+# Convolution and pooling (naive: loops over output positions, vectorized over N, C, F)
+# ----------------------------------------------------------------------------
+
+
+def conv_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray,
+                       conv_param: dict) -> tuple[np.ndarray, tuple]:
+    """Naive forward pass of a convolutional layer (cross-correlation, as the course).
+
+    Each of the N inputs (C channels, height H, width W) is convolved with each of
+    F filters (C channels, height HH, width WW), after zero-padding by `pad` pixels
+    on every side of both spatial axes:
+        out[n, f, i, j] = b[f] + sum_{c,k,l} w[f, c, k, l] * x_pad[n, c, i*stride + k, j*stride + l]
+
+    Inputs:
+    - x: (N, C, H, W) input data
+    - w: (F, C, HH, WW) filter weights
+    - b: (F,) biases
+    - conv_param: dict with keys
+      - stride: pixels between adjacent receptive fields, both directions
+      - pad: zeros added on each side of both spatial axes
+
+    Returns a tuple of:
+    - out: (N, F, H', W') with H' = 1 + (H + 2 * pad - HH) / stride and
+      W' = 1 + (W + 2 * pad - WW) / stride (ValueError unless both are integers)
+    - cache: (x, w, b, conv_param)
+    """
+    _conv_geometry(x, w, b, conv_param)
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    w_rows = w.reshape(F, -1)
+    out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x_pad[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+            out[:, :, i, j] = window.reshape(N, -1) @ w_rows.T + b
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (x, w, b, conv_param)
+    return out, cache
+
+
+def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Naive backward pass of a convolutional layer.
+
+    Inputs:
+    - dout: (N, F, H', W') upstream derivative
+    - cache: (x, w, b, conv_param) from conv_forward_naive
+
+    Returns a tuple of:
+    - dx: (N, C, H, W)
+    - dw: (F, C, HH, WW)
+    - db: (F,)
+    """
+    x, w, b, conv_param = cache
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    H_out = 1 + (x.shape[2] + 2 * pad - w.shape[2]) // stride
+    W_out = 1 + (x.shape[3] + 2 * pad - w.shape[3]) // stride
+    _check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv_backward_naive")
+    dx, dw, db = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dx_pad = np.zeros_like(x_pad, dtype=np.result_type(x, dout))
+    w_rows = w.reshape(F, -1)
+    dw_rows = np.zeros(w_rows.shape, dtype=np.result_type(w, dout))
+    for i in range(H_out):
+        rows = slice(i * stride, i * stride + HH)
+        for j in range(W_out):
+            cols = slice(j * stride, j * stride + WW)
+            d = dout[:, :, i, j]                                   # (N, F)
+            dw_rows += d.T @ x_pad[:, :, rows, cols].reshape(N, -1)
+            dx_pad[:, :, rows, cols] += (d @ w_rows).reshape(N, C, HH, WW)
+    dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
+    dw = dw_rows.reshape(w.shape)
+    db = dout.sum(axis=(0, 2, 3))
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dw, db
+
+
+def max_pool_forward_naive(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, tuple]:
+    """Naive forward pass of a max-pooling layer (no padding).
+
+    Inputs:
+    - x: (N, C, H, W) input data
+    - pool_param: dict with keys
+      - pool_height: height of each pooling region
+      - pool_width: width of each pooling region
+      - stride: distance between adjacent pooling regions
+
+    Returns a tuple of:
+    - out: (N, C, H', W') with H' = 1 + (H - pool_height) / stride and
+      W' = 1 + (W - pool_width) / stride (ValueError unless both are integers)
+    - cache: (x, pool_param)
+    """
+    _pool_geometry(x, pool_param)
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
+    stride = pool_param["stride"]
+    N, C, H, W = x.shape
+    H_out = 1 + (H - ph) // stride
+    W_out = 1 + (W - pw) // stride
+    out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
+    for i in range(H_out):
+        for j in range(W_out):
+            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
+            out[:, :, i, j] = window.max(axis=(2, 3))
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    cache = (x, pool_param)
+    return out, cache
+
+
+def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
+    """Naive backward pass of a max-pooling layer: each output's gradient goes to the
+    (first) position of the maximum in its window; overlapping windows add up.
+
+    Inputs:
+    - dout: (N, C, H', W') upstream derivative
+    - cache: (x, pool_param) from max_pool_forward_naive
+
+    Returns:
+    - dx: (N, C, H, W)
+    """
+    x, pool_param = cache
+    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
+    stride = pool_param["stride"]
+    H_out = 1 + (x.shape[2] - ph) // stride
+    W_out = 1 + (x.shape[3] - pw) // stride
+    _check_dout(dout, (*x.shape[:2], H_out, W_out), "max_pool_backward_naive")
+    dx = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N, C = x.shape[:2]
+    dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
+    for i in range(H_out):
+        rows = slice(i * stride, i * stride + ph)
+        for j in range(W_out):
+            cols = slice(j * stride, j * stride + pw)
+            window = x[:, :, rows, cols].reshape(N, C, -1)
+            argmax = window.argmax(axis=2)[..., None]
+            grad = np.zeros(window.shape, dtype=dx.dtype)
+            np.put_along_axis(grad, argmax, dout[:, :, i, j, None], axis=2)
+            dx[:, :, rows, cols] += grad.reshape(N, C, ph, pw)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx
+
+
+# ----------------------------------------------------------------------------
+# Spatial normalization
+# ----------------------------------------------------------------------------
+
+
+def spatial_batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
+                              bn_param: dict) -> tuple[np.ndarray, Any]:
+    """Forward pass of spatial batch normalization: batchnorm per channel, with
+    statistics over the N * H * W positions of each channel.
+
+    Inputs:
+    - x: (N, C, H, W) input data
+    - gamma: (C,) scale
+    - beta: (C,) shift
+    - bn_param: as for batchnorm_forward (mode, eps, momentum, running_mean (C,),
+      running_var (C,)); the running statistics are updated IN PLACE in train mode
+
+    Returns a tuple of:
+    - out: (N, C, H, W)
+    - cache: what spatial_batchnorm_backward needs
+    """
+    _check_ndim("spatial batchnorm: x", x, 4, "(N, C, H, W)")
+    out, cache = None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N, C, H, W = x.shape
+    flat = x.transpose(0, 2, 3, 1).reshape(-1, C)          # channels last: (N*H*W, C)
+    out_flat, cache = batchnorm_forward(flat, gamma, beta, bn_param)
+    out = out_flat.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return out, cache
+
+
+def spatial_batchnorm_backward(dout: np.ndarray,
+                               cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of spatial batch normalization.
+
+    Inputs:
+    - dout: (N, C, H, W) upstream derivative
+    - cache: from spatial_batchnorm_forward
+
+    Returns a tuple of:
+    - dx: (N, C, H, W)
+    - dgamma: (C,)
+    - dbeta: (C,)
+    """
+    _check_ndim("spatial batchnorm: dout", dout, 4, "(N, C, H, W)")
+    dx, dgamma, dbeta = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N, C, H, W = dout.shape
+    dflat = dout.transpose(0, 2, 3, 1).reshape(-1, C)
+    dx_flat, dgamma, dbeta = batchnorm_backward_alt(dflat, cache)
+    dx = dx_flat.reshape(N, H, W, C).transpose(0, 3, 1, 2)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dgamma, dbeta
+
+
+def spatial_groupnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, G: int,
+                              gn_param: dict) -> tuple[np.ndarray, Any]:
+    """Forward pass of spatial group normalization: the C channels of each example
+    are split into G groups of C // G consecutive channels, and each group is
+    normalized over its (C // G) * H * W values (layer norm per group), then
+    scaled and shifted per channel. Same computation in train and test mode.
+
+    Inputs:
+    - x: (N, C, H, W) input data
+    - gamma: (1, C, 1, 1) scale
+    - beta: (1, C, 1, 1) shift
+    - G: number of groups, must divide C
+    - gn_param: dict with optional key eps (default 1e-5)
+
+    Returns a tuple of:
+    - out: (N, C, H, W)
+    - cache: what spatial_groupnorm_backward needs
+    """
+    _check_ndim("spatial groupnorm: x", x, 4, "(N, C, H, W)")
+    C = x.shape[1]
+    _check_shape("spatial groupnorm: gamma", gamma, (1, C, 1, 1))
+    _check_shape("spatial groupnorm: beta", beta, (1, C, 1, 1))
+    if not isinstance(G, (int, np.integer)) or G < 1 or C % G:
+        raise ValueError(f"spatial groupnorm: G must be a positive integer dividing C = {C}, "
+                         f"got {G!r}")
+    eps = gn_param.get("eps", 1e-5)
+    out, cache = None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N, C, H, W = x.shape
+    groups = x.reshape(N, G, -1)                  # each group's channels are consecutive
+    mu = groups.mean(axis=2, keepdims=True)
+    std = np.sqrt(groups.var(axis=2, keepdims=True) + eps)
+    x_hat = ((groups - mu) / std).reshape(x.shape)
+    out = gamma * x_hat + beta
+    cache = (x_hat, std, gamma, G)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return out, cache
+
+
+def spatial_groupnorm_backward(dout: np.ndarray,
+                               cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Backward pass of spatial group normalization.
+
+    Inputs:
+    - dout: (N, C, H, W) upstream derivative
+    - cache: from spatial_groupnorm_forward
+
+    Returns a tuple of:
+    - dx: (N, C, H, W)
+    - dgamma: (1, C, 1, 1)
+    - dbeta: (1, C, 1, 1)
+    """
+    _check_dout(dout, cache[0].shape, "spatial_groupnorm_backward")
+    dx, dgamma, dbeta = None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    x_hat, std, gamma, G = cache
+    N = dout.shape[0]
+    dbeta = dout.sum(axis=(0, 2, 3), keepdims=True)
+    dgamma = np.sum(dout * x_hat, axis=(0, 2, 3), keepdims=True)
+    dx_hat = (dout * gamma).reshape(N, G, -1)
+    x_hat_g = x_hat.reshape(N, G, -1)
+    dx = (dx_hat - dx_hat.mean(axis=2, keepdims=True)
+          - x_hat_g * np.mean(dx_hat * x_hat_g, axis=2, keepdims=True)) / std
+    dx = dx.reshape(dout.shape)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dgamma, dbeta
+
+
+# ----------------------------------------------------------------------------
+# Losses
+# ----------------------------------------------------------------------------
+
+
+def svm_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Multiclass SVM (hinge) loss and its gradient, averaged over the batch:
+        L = 1/N sum_i sum_{j != y_i} max(0, x[i, j] - x[i, y_i] + 1)
+
+    Inputs:
+    - x: (N, K) scores, x[i, j] the score of class j for example i
+    - y: (N,) integer labels, 0 <= y[i] < K
+
+    Returns a tuple of:
+    - loss: scalar
+    - dx: (N, K) gradient of the loss with respect to x
+    """
+    _check_labels(x, y, "svm_loss")
+    loss, dx = None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N = x.shape[0]
+    rows = np.arange(N)
+    margins = np.maximum(0, x - x[rows, y][:, None] + 1.0)
+    margins[rows, y] = 0
+    loss = margins.sum() / N
+    positive = (margins > 0).astype(x.dtype)
+    positive[rows, y] -= positive.sum(axis=1)
+    dx = positive / N
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return loss, dx
+
+
+def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Softmax (cross-entropy) loss and its gradient, averaged over the batch:
+        L = -1/N sum_i log(exp(x[i, y_i]) / sum_j exp(x[i, j]))
+    computed stably (scores shifted by their row maximum).
+
+    Inputs:
+    - x: (N, K) scores
+    - y: (N,) integer labels, 0 <= y[i] < K
+
+    Returns a tuple of:
+    - loss: scalar
+    - dx: (N, K) gradient of the loss with respect to x
+    """
+    _check_labels(x, y, "softmax_loss")
+    loss, dx = None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    N = x.shape[0]
+    rows = np.arange(N)
+    shifted = x - x.max(axis=1, keepdims=True)
+    log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_probs[rows, y].sum() / N
+    dx = np.exp(log_probs)
+    dx[rows, y] -= 1
+    dx /= N
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return loss, dx

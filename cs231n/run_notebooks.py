@@ -1,0 +1,185 @@
+"""Execute the workbook's notebooks in course order and print every recorded result.
+
+    python -m cs231n.run_notebooks                 # all notebooks present, into build/run/
+    python -m cs231n.run_notebooks --assignment 1  # one assignment
+    python -m cs231n.run_notebooks --inplace       # write outputs back (to commit a full-data run)
+
+Each notebook runs top to bottom in a fresh kernel, in its own folder. A failing
+notebook is reported and the run goes on; the exit status is non-zero at the end
+if any failed. Results come from `cs231n.results.record` calls. A run on the full
+data (not quick) updates RESULTS.md and results.json at the repository root.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from cs231n import config
+from cs231n.results import target_met
+
+NOTEBOOKS = [
+    "assignment1/knn.ipynb",
+    "assignment1/svm.ipynb",
+    "assignment1/softmax.ipynb",
+    "assignment1/two_layer_net.ipynb",
+    "assignment1/features.ipynb",
+    "assignment2/FullyConnectedNets.ipynb",
+    "assignment2/BatchNormalization.ipynb",
+    "assignment2/Dropout.ipynb",
+    "assignment2/ConvolutionalNetworks.ipynb",
+    "assignment2/PyTorch.ipynb",
+    "assignment2/TensorFlow.ipynb",
+    "assignment3/RNN_Captioning.ipynb",
+    "assignment3/LSTM_Captioning.ipynb",
+    "assignment3/NetworkVisualization-PyTorch.ipynb",
+    "assignment3/NetworkVisualization-TensorFlow.ipynb",
+    "assignment3/StyleTransfer-PyTorch.ipynb",
+    "assignment3/StyleTransfer-TensorFlow.ipynb",
+    "assignment3/GANs-PyTorch.ipynb",
+    "assignment3/GANs-TensorFlow.ipynb",
+]
+RUN_DIR = config.REPO_ROOT / "build" / "run"
+RESULTS_JSON = config.REPO_ROOT / "results.json"
+RESULTS_MD = config.REPO_ROOT / "RESULTS.md"
+# Wall-time limit of a full-data run of each notebook (seconds); the issues set them.
+TIME_LIMITS = {"assignment2/ConvolutionalNetworks.ipynb": 3600 + 600,
+               "assignment2/PyTorch.ipynb": 2700 + 600, "assignment2/TensorFlow.ipynb": 2700 + 600}
+DEFAULT_TIME_LIMIT = 600
+
+
+def select(assignment: int | None, names: list[str]) -> list[str]:
+    """The notebooks to run, in course order, among those present."""
+    chosen = []
+    for nb in NOTEBOOKS:
+        if not (config.REPO_ROOT / nb).exists():
+            continue
+        if assignment is not None and not nb.startswith(f"assignment{assignment}/"):
+            continue
+        if names and not any(nb.endswith(n) or Path(nb).stem == n for n in names):
+            continue
+        chosen.append(nb)
+    return chosen
+
+
+def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float, str]:
+    """Run one notebook in a fresh kernel; returns (ok, seconds, error message)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    src = config.REPO_ROOT / nb_rel
+    nb = nbformat.read(src, as_version=4)
+    env_keys = {"CS231N_NOTEBOOK": nb_rel, "CS231N_RESULTS": str(results_file)}
+    os.environ.update(env_keys)
+    code_cells = sum(c.cell_type == "code" for c in nb.cells)
+    done = [0]
+
+    def progress(cell, cell_index, **_):
+        if cell.cell_type == "code":
+            done[0] += 1
+            print(f"\r    cell {done[0]}/{code_cells}", end="", flush=True)
+
+    client = NotebookClient(nb, timeout=None, kernel_name="python3",
+                            resources={"metadata": {"path": str(src.parent)}},
+                            on_cell_executed=progress)
+    start = time.time()
+    error = ""
+    try:
+        client.execute()
+    except CellExecutionError as e:
+        error = str(e).strip().splitlines()[-1] if str(e).strip() else repr(e)
+    except Exception as e:  # a dead kernel or a timeout: report it and go on with the next notebook
+        error = repr(e)
+    seconds = time.time() - start
+    print("\r", end="")
+    out = src if inplace and not error else RUN_DIR / nb_rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, out)
+    return not error, seconds, error
+
+
+def format_table(records: list[dict]) -> str:
+    """A markdown table: notebook, key, value, target, met."""
+    lines = ["| notebook | result | value | target | met | data |", "|---|---|---|---|---|---|"]
+    for r in records:
+        met = target_met(r["value"], r["target"], r["higher_is_better"])
+        target = "" if r["target"] is None else f"{'>=' if r['higher_is_better'] else '<='} {r['target']:g}"
+        verdict = "" if met is None else ("yes" if met else "**no**")
+        data = r["data"] + (" (quick)" if r["quick"] else "")
+        lines.append(f"| {r['notebook']} | {r['key']} | {r['value']:.4g} | {target} | {verdict} | {data} |")
+    return "\n".join(lines)
+
+
+def write_results(records: list[dict], notebooks_run: list[str]) -> None:
+    """Merge this run's records into results.json (replacing the notebooks run) and RESULTS.md."""
+    old = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else []
+    kept = [r for r in old if r["notebook"] not in notebooks_run]
+    merged = sorted(kept + records, key=lambda r: (NOTEBOOKS.index(r["notebook"])
+                                                  if r["notebook"] in NOTEBOOKS else 99))
+    tmp = RESULTS_JSON.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(merged, indent=1) + "\n")
+    tmp.replace(RESULTS_JSON)
+    md = ["# Results", "",
+          "Every number below was produced by `make run` on the full data (`CS231N_DATA` pointing at",
+          "the complete datasets), on a 2-core CPU machine with no GPU, by the notebook named in the",
+          "row; `results.json` has the same records with their timings. Regenerated by each full run.",
+          "", format_table(merged), ""]
+    tmp = RESULTS_MD.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(md))
+    tmp.replace(RESULTS_MD)
+    print(f"wrote {RESULTS_MD.name} and {RESULTS_JSON.name}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assignment", type=int, choices=[1, 2, 3])
+    parser.add_argument("--inplace", action="store_true", help="write executed notebooks back to their source")
+    parser.add_argument("notebooks", nargs="*", help="names to run (e.g. svm or assignment1/svm.ipynb)")
+    args = parser.parse_args(argv)
+
+    chosen = select(args.assignment, args.notebooks)
+    if not chosen:
+        print("no notebooks match", file=sys.stderr)
+        return 2
+    RUN_DIR.mkdir(parents=True, exist_ok=True)
+    results_file = RUN_DIR / "results.jsonl"
+    results_file.unlink(missing_ok=True)
+    mode = "quick" if config.QUICK else "full-size"
+    data = os.environ.get("CS231N_DATA") or "datasets/ or the embedded bundle"
+    print(f"Running {len(chosen)} notebook(s), {mode}, data from {data}")
+
+    failures = []
+    extra = []
+    for i, nb in enumerate(chosen, 1):
+        print(f"[{i}/{len(chosen)}] {nb}", flush=True)
+        ok, seconds, error = execute(nb, results_file, args.inplace)
+        print(f"    {'ok' if ok else 'FAILED'} in {seconds:.0f}s" + (f": {error}" if error else ""), flush=True)
+        if not ok:
+            failures.append(nb)
+        if ok and not config.QUICK:
+            extra.append({"notebook": nb, "key": f"{Path(nb).stem.lower()}_notebook_seconds",
+                          "value": round(seconds, 1), "target": float(TIME_LIMITS.get(nb, DEFAULT_TIME_LIMIT)),
+                          "higher_is_better": False, "data": "", "quick": False, "seconds": round(seconds, 1)})
+
+    records = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
+    for rec in extra:  # the notebook's own data label applies to its wall time too
+        labels = {r["data"] for r in records if r["notebook"] == rec["notebook"]}
+        rec["data"] = labels.pop() if len(labels) == 1 else "none"
+    records += extra
+    print()
+    print(format_table(records) if records else "(no results recorded)")
+    missed = [r for r in records if target_met(r["value"], r["target"], r["higher_is_better"]) is False]
+    print(f"\n{len(records)} results, {len(missed)} below target; {len(failures)} notebook(s) failed"
+          + (": " + ", ".join(failures) if failures else ""))
+    full_run = not config.QUICK and records and all(r["data"] in ("full", "none") for r in records)
+    if full_run and not failures:
+        write_results(records, chosen)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Plotting helpers (official module name): image grids, and README figure export."""
+from __future__ import annotations
+
+from math import ceil, sqrt
+
+import numpy as np
+
+from cs231n import config
+
+
+def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> np.ndarray:
+    """Tile a batch of images into one image for display.
+
+    Inputs:
+    - Xs: (N, H, W, C) images
+    - ubound: each image is rescaled to [0, ubound]
+    - padding: pixels between tiles
+    Returns: grid (G*(H+padding)-padding, G*(W+padding)-padding, C), G = ceil(sqrt(N)).
+    """
+    N, H, W, C = Xs.shape
+    grid_size = int(ceil(sqrt(N)))
+    grid_height = H * grid_size + padding * (grid_size - 1)
+    grid_width = W * grid_size + padding * (grid_size - 1)
+    grid = np.zeros((grid_height, grid_width, C))
+    for i, img in enumerate(Xs):
+        row, col = divmod(i, grid_size)
+        y0, x0 = row * (H + padding), col * (W + padding)
+        low, high = np.min(img), np.max(img)
+        grid[y0:y0 + H, x0:x0 + W] = ubound * (img - low) / max(high - low, 1e-12)
+    return grid
+
+
+def vis_grid(Xs: np.ndarray) -> np.ndarray:
+    """Tile (N, H, W, C) images on a square grid with one pixel of padding, unscaled."""
+    N, H, W, C = Xs.shape
+    A = int(ceil(sqrt(N)))
+    G = np.ones((A * H + A, A * W + A, C), Xs.dtype) * np.min(Xs)
+    for n in range(N):
+        y, x = divmod(n, A)
+        G[y * H + y:(y + 1) * H + y, x * W + x:(x + 1) * W + x, :] = Xs[n]
+    maxg, ming = G.max(), G.min()
+    return (G - ming) / max(maxg - ming, 1e-12)
+
+
+def vis_nn(rows) -> np.ndarray:
+    """Tile a list of lists of (H, W, C) images: one row per list."""
+    N = len(rows)
+    D = len(rows[0])
+    H, W, C = rows[0][0].shape
+    Xs = rows[0][0]
+    G = np.ones((N * H + N, D * W + D, C), Xs.dtype)
+    for y in range(N):
+        for x in range(D):
+            G[y * H + y:(y + 1) * H + y, x * W + x:(x + 1) * W + x, :] = rows[y][x]
+    maxg, ming = G.max(), G.min()
+    return (G - ming) / max(maxg - ming, 1e-12)
+
+
+def save_readme_figure(fig, name: str) -> bool:
+    """Export a figure to figures/<name>.png for the README, from full-data runs only.
+
+    Quick or mini-data runs leave figures/ alone so that the README always shows
+    real results. Returns whether the file was written.
+    """
+    if config.QUICK or "mini" in config.sources_used.values():
+        return False
+    config.FIGURES_DIR.mkdir(exist_ok=True)
+    fig.savefig(config.FIGURES_DIR / f"{name}.png", dpi=80, bbox_inches="tight")
+    return True
