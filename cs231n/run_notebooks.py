@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -45,10 +46,13 @@ NOTEBOOKS = [
 RUN_DIR = config.REPO_ROOT / "build" / "run"
 RESULTS_JSON = config.REPO_ROOT / "results.json"
 RESULTS_MD = config.REPO_ROOT / "RESULTS.md"
+README = config.REPO_ROOT / "README.md"
+README_START, README_END = "<!-- results:start -->", "<!-- results:end -->"
 # Wall-time limit of a full-data run of each notebook (seconds); the issues set them.
 TIME_LIMITS = {"assignment2/ConvolutionalNetworks.ipynb": 3600 + 600,
                "assignment2/PyTorch.ipynb": 2700 + 600, "assignment2/TensorFlow.ipynb": 2700 + 600}
 DEFAULT_TIME_LIMIT = 600
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def select(assignment: int | None, names: list[str]) -> list[str]:
@@ -91,11 +95,12 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
     try:
         client.execute()
     except CellExecutionError as e:
-        error = str(e).strip().splitlines()[-1] if str(e).strip() else repr(e)
+        lines = ANSI.sub("", str(e)).strip().splitlines()
+        error = lines[-1] if lines else repr(e)
     except Exception as e:  # a dead kernel or a timeout: report it and go on with the next notebook
         error = repr(e)
     seconds = time.time() - start
-    print("\r", end="")
+    print("\r" + " " * 40 + "\r", end="")
     out = src if inplace and not error else RUN_DIR / nb_rel
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out)
@@ -131,7 +136,18 @@ def write_results(records: list[dict], notebooks_run: list[str]) -> None:
     tmp = RESULTS_MD.with_suffix(".md.tmp")
     tmp.write_text("\n".join(md))
     tmp.replace(RESULTS_MD)
-    print(f"wrote {RESULTS_MD.name} and {RESULTS_JSON.name}")
+    update_readme([r for r in merged if not r["key"].endswith("_notebook_seconds")])
+    print(f"wrote {RESULTS_MD.name} and {RESULTS_JSON.name}, and the README's results table")
+
+
+def update_readme(records: list[dict]) -> None:
+    """Replace the README's results table (between its markers) with these records."""
+    text = README.read_text()
+    if README_START not in text or README_END not in text:
+        return
+    head, rest = text.split(README_START, 1)
+    _, tail = rest.split(README_END, 1)
+    README.write_text(f"{head}{README_START}\n{format_table(records)}\n{README_END}{tail}")
 
 
 def main(argv=None) -> int:

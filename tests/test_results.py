@@ -35,3 +35,29 @@ def test_table_marks_misses():
 def test_select_orders_notebooks():
     chosen = run_notebooks.select(None, [])
     assert chosen == [nb for nb in run_notebooks.NOTEBOOKS if nb in chosen]
+
+
+def make_notebook(path, source):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+
+
+@pytest.mark.slow
+def test_runner_executes_records_and_reports_failure(monkeypatch, tmp_path, capsys):
+    make_notebook(tmp_path / "assignment1/knn.ipynb",
+                  "from cs231n.results import record\nrecord('knn_test_acc', 0.3, target=0.28)")
+    make_notebook(tmp_path / "assignment1/svm.ipynb", "raise RuntimeError('boom')")
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(run_notebooks, "RUN_DIR", tmp_path / "build/run")
+    monkeypatch.setattr(config, "QUICK", True)
+    status = run_notebooks.main(["--assignment", "1"])
+    out = capsys.readouterr().out
+    assert status == 1  # one notebook failed
+    assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | yes |" in out
+    assert "FAILED" in out and "RuntimeError: boom" in out
+    assert (tmp_path / "build/run/assignment1/svm.ipynb").exists()
