@@ -106,7 +106,7 @@ def test_bad_input_raises_clear_value_errors():
     knn.train(np.zeros((3, 2)), np.array([0, 1, 1]))
     with pytest.raises(ValueError, match="number of training points"):
         knn.predict(np.zeros((2, 2)), k=4)
-    with pytest.raises(ValueError, match="k must be >= 1"):
+    with pytest.raises(ValueError, match="k must be an integer >= 1"):
         knn.predict(np.zeros((2, 2)), k=0)
     with pytest.raises(ValueError, match="features"):
         knn.compute_distances_no_loops(np.zeros((2, 5)))

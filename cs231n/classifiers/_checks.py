@@ -75,10 +75,9 @@ def check_loss_inputs(W, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def check_positive_int(value, name: str, maximum: int | None = None,
                        maximum_name: str = "the largest allowed value") -> int:
     """Check that value is an integer >= 1 (and <= maximum when given); return it as int."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name} must be >= 1, got {value}")
+    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+    if not is_int or value < 1:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
     if maximum is not None and value > maximum:
         raise ValueError(f"{name}={value} is larger than {maximum_name} ({maximum})")
     return int(value)

@@ -8,7 +8,7 @@ from cs231n.classifiers._checks import check_data, check_labels, check_positive_
 __all__ = ["KNearestNeighbor"]
 
 
-class KNearestNeighbor(object):
+class KNearestNeighbor:
     """ a kNN classifier with L2 distance """
 
     def __init__(self):
@@ -54,7 +54,7 @@ class KNearestNeighbor(object):
         elif num_loops == 2:
             dists = self.compute_distances_two_loops(X)
         else:
-            raise ValueError('Invalid value %d for num_loops (use 0, 1 or 2)' % num_loops)
+            raise ValueError(f'Invalid value {num_loops} for num_loops (use 0, 1 or 2)')
 
         return self.predict_labels(dists, k=k)
 

@@ -3,15 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from cs231n.classifiers._checks import (check_data, check_labels, check_positive_int,
-                                        check_weights, make_rng, minibatch_indices)
+from cs231n.classifiers._checks import (
+    check_data,
+    check_labels,
+    check_positive_int,
+    check_weights,
+    make_rng,
+    minibatch_indices,
+)
 from cs231n.classifiers.linear_svm import svm_loss_vectorized
 from cs231n.classifiers.softmax import softmax_loss_vectorized
 
 __all__ = ["LinearClassifier", "LinearSVM", "Softmax"]
 
 
-class LinearClassifier(object):
+class LinearClassifier:
     """A linear classifier, scores = X W; subclasses choose the loss."""
 
     def __init__(self):
@@ -98,7 +104,7 @@ class LinearClassifier(object):
             # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
             if verbose and it % 100 == 0:
-                print('iteration %d / %d: loss %f' % (it, num_iters, loss))
+                print(f'iteration {it} / {num_iters}: loss {loss:f}')
 
         return loss_history
 

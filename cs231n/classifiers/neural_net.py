@@ -3,13 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from cs231n.classifiers._checks import (check_data, check_labels, check_positive_int,
-                                        check_weights, make_rng, minibatch_indices)
+from cs231n.classifiers._checks import (
+    check_data,
+    check_labels,
+    check_positive_int,
+    check_weights,
+    make_rng,
+    minibatch_indices,
+)
 
 __all__ = ["TwoLayerNet"]
 
 
-class TwoLayerNet(object):
+class TwoLayerNet:
     """
     A two-layer fully-connected neural network. The net has an input dimension of
     D, a hidden layer dimension of H, and performs classification over K classes.
@@ -81,7 +87,7 @@ class TwoLayerNet(object):
         W2, b2 = self.params['W2'], self.params['b2']
         X = check_data(X)
         check_weights(W1, X, "W1")
-        N, D = X.shape
+        N = X.shape[0]
 
         # Compute the forward pass
         scores = None
@@ -234,7 +240,7 @@ class TwoLayerNet(object):
             # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
             if verbose and it % 100 == 0:
-                print('iteration %d / %d: loss %f' % (it, num_iters, loss))
+                print(f'iteration {it} / {num_iters}: loss {loss:f}')
 
             # Every epoch, check train and val accuracy and decay learning rate.
             if it % iterations_per_epoch == 0:
