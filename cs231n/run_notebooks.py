@@ -83,7 +83,7 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
     done = [0]
 
     def progress(cell, cell_index, **_):
-        if cell.cell_type == "code":
+        if cell.cell_type == "code" and sys.stdout.isatty():
             done[0] += 1
             print(f"\r    cell {done[0]}/{code_cells}", end="", flush=True)
 
