@@ -151,7 +151,7 @@ def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     - dw: (D, M)
     - db: (M,)
     """
-    x, w, b = cache
+    x, w, _ = cache
     _check_dout(dout, (x.shape[0], w.shape[1]), "affine_backward")
     dx, dw, db = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -282,7 +282,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
     if cache is None:
         raise ValueError("batchnorm_backward: the cache is None; the forward pass ran in "
                          "test mode, backpropagate through a train-mode forward")
-    _check_dout(dout, cache[0].shape, "batchnorm_backward")
+    _check_ndim("batchnorm_backward: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, xc, std, gamma = cache
@@ -304,22 +304,24 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
 def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of batch normalization, simplified on paper to one line:
 
-        dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std,
-        dx_hat = gamma * dout, means over the batch axis.
+        dx = (dx_hat - mean(dx_hat) - x_hat * mean(dx_hat * x_hat)) / std,   dx_hat = gamma * dout
+           = gamma / std * (dout - (dbeta + x_hat * dgamma) / N),
+
+    means over the batch axis; the second form reuses dgamma and dbeta.
 
     Inputs and returns as batchnorm_backward.
     """
     if cache is None:
         raise ValueError("batchnorm_backward_alt: the cache is None; the forward pass ran "
                          "in test mode, backpropagate through a train-mode forward")
-    _check_dout(dout, cache[0].shape, "batchnorm_backward_alt")
+    _check_ndim("batchnorm_backward_alt: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, _, std, gamma = cache
+    N = dout.shape[0]
     dbeta = dout.sum(axis=0)
     dgamma = np.sum(dout * x_hat, axis=0)
-    dx_hat = dout * gamma
-    dx = (dx_hat - dx_hat.mean(axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) / std
+    dx = (gamma / std) * (dout - (x_hat * dgamma + dbeta) / N)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return dx, dgamma, dbeta
 
@@ -366,7 +368,7 @@ def layernorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
     - dgamma: (D,)
     - dbeta: (D,)
     """
-    _check_dout(dout, cache[0].shape, "layernorm_backward")
+    _check_ndim("layernorm_backward: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, std, gamma = cache
@@ -478,7 +480,7 @@ def conv_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray,
     out = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
@@ -506,7 +508,7 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     - dw: (F, C, HH, WW)
     - db: (F,)
     """
-    x, w, b, conv_param = cache
+    x, w, _, conv_param = cache
     stride, pad = conv_param["stride"], conv_param["pad"]
     H_out = 1 + (x.shape[2] + 2 * pad - w.shape[2]) // stride
     W_out = 1 + (x.shape[3] + 2 * pad - w.shape[3]) // stride
@@ -684,7 +686,7 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
     eps = gn_param.get("eps", 1e-5)
     out, cache = None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    N, C, H, W = x.shape
+    N = x.shape[0]
     groups = x.reshape(N, G, -1)                  # each group's channels are consecutive
     mu = groups.mean(axis=2, keepdims=True)
     std = np.sqrt(groups.var(axis=2, keepdims=True) + eps)
@@ -708,7 +710,7 @@ def spatial_groupnorm_backward(dout: np.ndarray,
     - dgamma: (1, C, 1, 1)
     - dbeta: (1, C, 1, 1)
     """
-    _check_dout(dout, cache[0].shape, "spatial_groupnorm_backward")
+    _check_ndim("spatial groupnorm: dout", dout, 4, "(N, C, H, W)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, std, gamma, G = cache

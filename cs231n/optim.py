@@ -28,7 +28,7 @@ def _start(w: np.ndarray, dw: np.ndarray, config: dict | None, rule: str) -> dic
     if config is None:
         config = {}
     if not isinstance(config, dict):
-        raise ValueError(f"{rule}: config must be a dict or None, got {type(config).__name__}")
+        raise TypeError(f"{rule}: config must be a dict or None, got {type(config).__name__}")
     return config
 
 

@@ -10,7 +10,7 @@ so its gradient is reg * W.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -61,7 +61,7 @@ class TwoLayerNet:
         self.params["b2"] = np.zeros(num_classes)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
-    def loss(self, X: np.ndarray, y: np.ndarray | None = None):
+    def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray | tuple[float, dict]:
         """Compute the loss and gradients for a minibatch.
 
         Inputs:
@@ -169,7 +169,7 @@ class FullyConnectedNet:
         for k, v in self.params.items():
             self.params[k] = v.astype(dtype)
 
-    def loss(self, X: np.ndarray, y: np.ndarray | None = None):
+    def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray | tuple[float, dict]:
         """Compute the loss and gradients for a minibatch.
 
         Inputs:
