@@ -44,6 +44,32 @@ def test_default_sampling_is_the_courses():
     np.testing.assert_allclose(clf.W, W, rtol=0, atol=1e-15)
 
 
+def test_learning_rate_decay_applies_once_per_epoch():
+    # 30 examples, batches of 8: an epoch is 3 iterations, so steps 4..6 use lr * 0.5.
+    X, y = _clusters(num_per_class=10)
+    lr, reg, decay = 1e-2, 1e-3, 0.5
+    np.random.seed(3)
+    W = 0.001 * np.random.randn(5, 3)
+    for it in range(7):
+        idx = np.random.choice(30, 8)
+        W = W - lr * decay ** (it // 3) * svm_loss_vectorized(W, X[idx], y[idx], reg)[1]
+    np.random.seed(3)
+    clf = LinearSVM()
+    clf.train(X, y, learning_rate=lr, reg=reg, num_iters=7, batch_size=8, learning_rate_decay=decay)
+    np.testing.assert_allclose(clf.W, W, rtol=0, atol=1e-15)
+
+
+def test_default_decay_keeps_the_learning_rate():
+    X, y = _clusters()
+    a, b = LinearSVM(), LinearSVM()
+    a.train(X, y, num_iters=12, batch_size=10, seed=0)
+    b.train(X, y, num_iters=12, batch_size=10, seed=0, learning_rate_decay=1.0)
+    np.testing.assert_array_equal(a.W, b.W)
+    c = LinearSVM()
+    c.train(X, y, num_iters=12, batch_size=10, seed=0, learning_rate_decay=0.5)
+    assert not np.allclose(a.W, c.W)
+
+
 def test_seed_makes_training_reproducible():
     X, y = _clusters()
     runs = [Softmax().train(X, y, num_iters=20, batch_size=10, seed=s) for s in (1, 1, 2)]
@@ -84,5 +110,8 @@ def test_bad_input_raises_clear_value_errors():
         Softmax().train(X, y - 1, num_iters=1)
     with pytest.raises(ValueError, match="batch_size"):
         Softmax().train(X, y, num_iters=1, batch_size=0)
+    for bad_decay in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="learning_rate_decay"):
+            Softmax().train(X, y, num_iters=1, learning_rate_decay=bad_decay)
     with pytest.raises(NotImplementedError):
         LinearClassifier().train(X, y, num_iters=1)

@@ -26,7 +26,8 @@ class LinearClassifier:
     def train(self, X: np.ndarray, y: np.ndarray, learning_rate: float = 1e-3,
               reg: float = 1e-5, num_iters: int = 100, batch_size: int = 200,
               verbose: bool = False, replace: bool = True,
-              seed: int | None = None) -> list[float]:
+              seed: int | None = None,
+              learning_rate_decay: float = 1.0) -> list[float]:
         """
         Train this linear classifier using stochastic gradient descent.
 
@@ -45,6 +46,9 @@ class LinearClassifier:
         - seed: None uses the global np.random (seed it for reproducibility, as
           the notebooks do); an integer uses its own RandomState for the weight
           initialization and the sampling.
+        - learning_rate_decay: (float) the learning rate is multiplied by this
+          after every epoch (N // batch_size iterations); 1.0 (the course) keeps
+          it constant.
 
         Outputs:
         A list containing the value of the loss function at each training iteration.
@@ -53,6 +57,10 @@ class LinearClassifier:
         num_train, dim = X.shape
         y = check_labels(y, num_train)
         check_positive_int(batch_size, "batch_size")
+        if not 0.0 < learning_rate_decay <= 1.0:
+            raise ValueError(f"learning_rate_decay must be in (0, 1] (1.0 keeps the learning rate "
+                             f"constant), got {learning_rate_decay!r}")
+        iterations_per_epoch = max(num_train // batch_size, 1)
         rng = make_rng(seed)
         # assume y takes values 0...K-1 where K is number of classes
         num_classes = int(np.max(y)) + 1
@@ -102,6 +110,9 @@ class LinearClassifier:
             self.W -= learning_rate * grad
 
             # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+
+            if (it + 1) % iterations_per_epoch == 0:
+                learning_rate *= learning_rate_decay
 
             if verbose and it % 100 == 0:
                 print(f'iteration {it} / {num_iters}: loss {loss:f}')
