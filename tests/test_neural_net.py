@@ -140,3 +140,28 @@ def test_bad_input_raises_clear_value_errors():
         net.train(X, y, X, y, num_iters=1, momentum=1.0)
     with pytest.raises(ValueError, match="hidden_size"):
         TwoLayerNet(4, 0, 3)
+
+
+def test_float32_parameters_draw_the_same_weights_and_train_in_float32():
+    np.random.seed(4)
+    X, y = np.random.randn(40, 7), np.random.randint(3, size=40)
+    np.random.seed(0)
+    net64 = TwoLayerNet(7, 12, 3, std=0.3)
+    np.random.seed(0)
+    net32 = TwoLayerNet(7, 12, 3, std=0.3, dtype=np.float32)
+    for name in net64.params:
+        assert net32.params[name].dtype == np.float32
+        np.testing.assert_array_equal(net32.params[name], net64.params[name].astype(np.float32))
+    kwargs = {"learning_rate": 0.05, "reg": 1e-3, "num_iters": 20, "batch_size": 10,
+              "momentum": 0.9, "replace": False, "seed": 0}
+    loss64 = net64.train(X, y, X, y, **kwargs)["loss_history"]
+    loss32 = net32.train(X.astype(np.float32), y, X.astype(np.float32), y, **kwargs)["loss_history"]
+    for name in net64.params:
+        assert net32.params[name].dtype == np.float32  # the updates keep the dtype
+        np.testing.assert_allclose(net32.params[name], net64.params[name], rtol=1e-3, atol=1e-5)
+    np.testing.assert_allclose(loss32, loss64, rtol=1e-4)
+    assert loss64[-1] < loss64[0]
+    with pytest.raises(ValueError, match="floating-point"):
+        TwoLayerNet(4, 5, 3, dtype=np.int32)
+    with pytest.raises(ValueError, match="floating-point"):
+        TwoLayerNet(4, 5, 3, dtype="not a type")
