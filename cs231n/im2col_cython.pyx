@@ -1,4 +1,5 @@
-# cython: language_level=3, boundscheck=False, wraparound=False, initializedcheck=False, cdivision=True
+# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: initializedcheck=False, cdivision=True
 """Compiled im2col / col2im kernels behind cs231n.fast_layers (float32 and float64).
 
 Build it with `make` or `pip install -e .` (or `python setup.py build_ext --inplace`).
@@ -17,6 +18,8 @@ and their gradients are dropped.
 Unlike the 2018 file, these kernels are correct for non-square kernels (HH != WW).
 """
 import numpy as np
+
+from cs231n.im2col import conv_output_size
 
 from cython cimport floating
 from libc.string cimport memcpy, memset
@@ -43,20 +46,6 @@ cdef inline Py_ssize_t _end_valid(Py_ssize_t k, Py_ssize_t pad, Py_ssize_t strid
     return i if i < out else out
 
 
-def _out_size(Py_ssize_t H, Py_ssize_t W, Py_ssize_t HH, Py_ssize_t WW, Py_ssize_t pad,
-              Py_ssize_t stride):
-    """(Ho, Wo) of a HH x WW window sliding over a padded H x W image, or a ValueError."""
-    if HH < 1 or WW < 1 or stride < 1 or pad < 0:
-        raise ValueError(f"need field sizes >= 1, stride >= 1, pad >= 0; got "
-                         f"HH={HH}, WW={WW}, stride={stride}, pad={pad}")
-    if (H + 2 * pad < HH or W + 2 * pad < WW
-            or (H + 2 * pad - HH) % stride or (W + 2 * pad - WW) % stride):
-        raise ValueError(f"a {HH}x{WW} window with stride {stride} and pad {pad} does not tile a "
-                         f"{H}x{W} input: H + 2*pad - HH and W + 2*pad - WW must be "
-                         f"non-negative multiples of the stride")
-    return (H + 2 * pad - HH) // stride + 1, (W + 2 * pad - WW) // stride + 1
-
-
 def _check_x(x):
     """x as a C-contiguous float32/float64 array of shape (N, C, H, W), or a ValueError."""
     x = np.asarray(x)
@@ -79,71 +68,89 @@ def _check_cols(cols, expected_shape):
     return np.ascontiguousarray(cols).reshape(expected_shape)
 
 
+def _check_out(out, shape, dtype):
+    """A new zeroed array of that shape and dtype, or `out` (zeroed) after checking it."""
+    if out is None:
+        return np.zeros(shape, dtype=dtype)
+    if (not isinstance(out, np.ndarray) or out.shape != shape or out.dtype != dtype
+            or not out.flags.c_contiguous):
+        raise ValueError(f"out must be a C-contiguous {np.dtype(dtype)} array of shape {shape}, "
+                         f"got {getattr(out, 'dtype', type(out))} {getattr(out, 'shape', '')}")
+    out[...] = 0
+    return out
+
+
 # ---------------------------------------------------------------- 6d layout
 
-cdef void _im2col_6d(const floating[:, :, :, ::1] x, floating[:, :, :, :, :, ::1] cols,
-                     Py_ssize_t pad, Py_ssize_t stride) noexcept nogil:
+# The kernels below take typed memoryviews of one float type (the fused type picks
+# float or double from the arrays) and run without the GIL.
+
+def _im2col_6d(const floating[:, :, :, ::1] x, floating[:, :, :, :, :, ::1] cols,
+               Py_ssize_t pad, Py_ssize_t stride):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t HH = cols.shape[1], WW = cols.shape[2], Ho = cols.shape[4], Wo = cols.shape[5]
     cdef Py_ssize_t c, kh, kw, n, i, j, i_lo, i_hi, j_lo, j_hi, x0
     cdef const floating *src
     cdef floating *dst
-    for c in range(C):
-        for kh in range(HH):
-            i_lo = _first_valid(kh, pad, stride, Ho)
-            i_hi = _end_valid(kh, pad, stride, H, Ho)
-            for kw in range(WW):
-                j_lo = _first_valid(kw, pad, stride, Wo)
-                j_hi = _end_valid(kw, pad, stride, W, Wo)
-                if j_hi < j_lo:
-                    j_hi = j_lo
-                x0 = kw - pad
-                # For one (c, kh, kw) the loop over n reads x[:, c] only, which stays in cache;
-                # the writes to cols are one sequential stream.
-                for n in range(N):
-                    dst = &cols[c, kh, kw, n, 0, 0]
-                    for i in range(Ho):
-                        if i < i_lo or i >= i_hi:
-                            memset(dst, 0, Wo * sizeof(floating))
-                        else:
-                            src = &x[n, c, kh + stride * i - pad, 0]
-                            for j in range(j_lo):
-                                dst[j] = 0
-                            if stride == 1:
-                                memcpy(dst + j_lo, src + x0 + j_lo, (j_hi - j_lo) * sizeof(floating))
+    with nogil:
+        for c in range(C):
+            for kh in range(HH):
+                i_lo = _first_valid(kh, pad, stride, Ho)
+                i_hi = _end_valid(kh, pad, stride, H, Ho)
+                for kw in range(WW):
+                    j_lo = _first_valid(kw, pad, stride, Wo)
+                    j_hi = _end_valid(kw, pad, stride, W, Wo)
+                    if j_hi < j_lo:
+                        j_hi = j_lo
+                    x0 = kw - pad
+                    # For one (c, kh, kw) the loop over n reads x[:, c] only, which stays in
+                    # cache; the writes to cols are one sequential stream.
+                    for n in range(N):
+                        for i in range(Ho):
+                            dst = &cols[c, kh, kw, n, i, 0]
+                            if i < i_lo or i >= i_hi:
+                                memset(dst, 0, Wo * sizeof(floating))
                             else:
-                                for j in range(j_lo, j_hi):
-                                    dst[j] = src[x0 + stride * j]
-                            for j in range(j_hi, Wo):
-                                dst[j] = 0
-                        dst += Wo
+                                src = &x[n, c, kh + stride * i - pad, 0]
+                                for j in range(j_lo):
+                                    dst[j] = 0
+                                if stride == 1:
+                                    memcpy(dst + j_lo, src + x0 + j_lo,
+                                           (j_hi - j_lo) * sizeof(floating))
+                                else:
+                                    for j in range(j_lo, j_hi):
+                                        dst[j] = src[x0 + stride * j]
+                                for j in range(j_hi, Wo):
+                                    dst[j] = 0
 
 
-cdef void _col2im_6d(const floating[:, :, :, :, :, ::1] cols, floating[:, :, :, ::1] x,
-                     Py_ssize_t pad, Py_ssize_t stride) noexcept nogil:
+def _col2im_6d(const floating[:, :, :, :, :, ::1] cols, floating[:, :, :, ::1] x,
+               Py_ssize_t pad, Py_ssize_t stride):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t HH = cols.shape[1], WW = cols.shape[2], Ho = cols.shape[4], Wo = cols.shape[5]
     cdef Py_ssize_t c, kh, kw, n, i, j, i_lo, i_hi, j_lo, j_hi
     cdef const floating *src
     cdef floating *dst
-    for c in range(C):
-        for kh in range(HH):
-            i_lo = _first_valid(kh, pad, stride, Ho)
-            i_hi = _end_valid(kh, pad, stride, H, Ho)
-            for kw in range(WW):
-                j_lo = _first_valid(kw, pad, stride, Wo)
-                j_hi = _end_valid(kw, pad, stride, W, Wo)
-                for n in range(N):
-                    for i in range(i_lo, i_hi):
-                        src = &cols[c, kh, kw, n, i, 0]
-                        # dst[j] is x[n, c, y, j*stride + kw - pad]; j >= j_lo keeps it in bounds
-                        dst = &x[n, c, kh + stride * i - pad, 0] + (kw - pad + stride * j_lo)
-                        if stride == 1:
-                            for j in range(j_hi - j_lo):
-                                dst[j] += src[j_lo + j]
-                        else:
-                            for j in range(j_hi - j_lo):
-                                dst[stride * j] += src[j_lo + j]
+    with nogil:
+        for c in range(C):
+            for kh in range(HH):
+                i_lo = _first_valid(kh, pad, stride, Ho)
+                i_hi = _end_valid(kh, pad, stride, H, Ho)
+                for kw in range(WW):
+                    j_lo = _first_valid(kw, pad, stride, Wo)
+                    j_hi = _end_valid(kw, pad, stride, W, Wo)
+                    for n in range(N):
+                        for i in range(i_lo, i_hi):
+                            src = &cols[c, kh, kw, n, i, 0]
+                            # dst[j] is x[n, c, y, j*stride + kw - pad]; j >= j_lo keeps it
+                            # inside the row
+                            dst = &x[n, c, kh + stride * i - pad, 0] + (kw - pad + stride * j_lo)
+                            if stride == 1:
+                                for j in range(j_hi - j_lo):
+                                    dst[j] += src[j_lo + j]
+                            else:
+                                for j in range(j_hi - j_lo):
+                                    dst[stride * j] += src[j_lo + j]
 
 
 def im2col_6d_cython(x, int HH, int WW, int pad, int stride):
@@ -161,17 +168,15 @@ def im2col_6d_cython(x, int HH, int WW, int pad, int stride):
       reshape to (C*HH*WW, N*Ho*Wo) for the conv GEMM.
     """
     x = _check_x(x)
-    Ho, Wo = _out_size(x.shape[2], x.shape[3], HH, WW, pad, stride)
+    Ho, Wo = conv_output_size(x.shape[2], x.shape[3], HH, WW, pad, stride, "im2col")
     N, C = x.shape[0], x.shape[1]
     cols = np.empty((C, HH, WW, N, Ho, Wo), dtype=x.dtype)
-    if x.dtype == np.float32:
-        _im2col_6d[float](x, cols, pad, stride)
-    else:
-        _im2col_6d[double](x, cols, pad, stride)
+    _im2col_6d(x, cols, pad, stride)
     return cols
 
 
-def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, int stride):
+def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, int stride, *,
+                     out=None):
     """Sum the 6d-layout columns back into an image: the adjoint of im2col_6d_cython.
 
     Inputs:
@@ -183,77 +188,78 @@ def col2im_6d_cython(cols, int N, int C, int H, int W, int HH, int WW, int pad, 
     Returns:
     - x: array of shape (N, C, H, W), same dtype as cols, where every entry is the
       sum of the column entries that were read from it (padding taps are dropped).
+      Written into `out` when given (a C-contiguous array of that shape and dtype,
+      e.g. a slice along N of a larger one), which is then returned.
     """
-    Ho, Wo = _out_size(H, W, HH, WW, pad, stride)
+    Ho, Wo = conv_output_size(H, W, HH, WW, pad, stride, "col2im")
     cols = _check_cols(cols, (C, HH, WW, N, Ho, Wo))
-    x = np.zeros((N, C, H, W), dtype=cols.dtype)
-    if cols.dtype == np.float32:
-        _col2im_6d[float](cols, x, pad, stride)
-    else:
-        _col2im_6d[double](cols, x, pad, stride)
+    x = _check_out(out, (N, C, H, W), cols.dtype)
+    _col2im_6d(cols, x, pad, stride)
     return x
 
 
 # ---------------------------------------------------------------- course layout
 
-# Loop order for the course layout: for one (row, i) the Wo*N column entries form one small
-# contiguous block, so the inner loops run along an image row (j) and step through that
-# block; looping over n innermost instead would hop between images C*H*W apart, which all
-# map to the same cache set and thrash.
+# Loop order for the course layout: for one (row, i) the Wo*N column entries form one
+# small contiguous block, so the inner loops run along an image row (j) and step through
+# that block; looping over n innermost instead would hop between images C*H*W apart,
+# which all map to the same cache set and thrash.
 
-cdef void _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t HH,
-                  Py_ssize_t WW, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t pad,
-                  Py_ssize_t stride) noexcept nogil:
+def _im2col(const floating[:, :, :, ::1] x, floating[:, ::1] cols, Py_ssize_t HH,
+            Py_ssize_t WW, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t pad,
+            Py_ssize_t stride):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t c, kh, kw, n, i, j, j_lo, j_hi, y, row
     cdef const floating *src
     cdef floating *dst
-    for c in range(C):
-        for kh in range(HH):
-            for kw in range(WW):
-                row = (c * HH + kh) * WW + kw
-                j_lo = _first_valid(kw, pad, stride, Wo)
-                j_hi = _end_valid(kw, pad, stride, W, Wo)
-                if j_hi < j_lo:
-                    j_hi = j_lo
-                for i in range(Ho):
-                    dst = &cols[row, i * Wo * N]
-                    y = kh + stride * i - pad
-                    if y < 0 or y >= H:
-                        memset(dst, 0, Wo * N * sizeof(floating))
-                        continue
-                    for n in range(N):
-                        src = &x[n, c, y, 0]
-                        for j in range(j_lo):
-                            dst[j * N + n] = 0
-                        for j in range(j_lo, j_hi):
-                            dst[j * N + n] = src[kw - pad + stride * j]
-                        for j in range(j_hi, Wo):
-                            dst[j * N + n] = 0
+    with nogil:
+        for c in range(C):
+            for kh in range(HH):
+                for kw in range(WW):
+                    row = (c * HH + kh) * WW + kw
+                    j_lo = _first_valid(kw, pad, stride, Wo)
+                    j_hi = _end_valid(kw, pad, stride, W, Wo)
+                    if j_hi < j_lo:
+                        j_hi = j_lo
+                    for i in range(Ho):
+                        dst = &cols[row, i * Wo * N]
+                        y = kh + stride * i - pad
+                        if y < 0 or y >= H:
+                            memset(dst, 0, Wo * N * sizeof(floating))
+                            continue
+                        for n in range(N):
+                            src = &x[n, c, y, 0]
+                            for j in range(j_lo):
+                                dst[j * N + n] = 0
+                            for j in range(j_lo, j_hi):
+                                dst[j * N + n] = src[kw - pad + stride * j]
+                            for j in range(j_hi, Wo):
+                                dst[j * N + n] = 0
 
 
-cdef void _col2im(const floating[:, ::1] cols, floating[:, :, :, ::1] x, Py_ssize_t HH,
-                  Py_ssize_t WW, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t pad,
-                  Py_ssize_t stride) noexcept nogil:
+def _col2im(const floating[:, ::1] cols, floating[:, :, :, ::1] x, Py_ssize_t HH,
+            Py_ssize_t WW, Py_ssize_t Ho, Py_ssize_t Wo, Py_ssize_t pad,
+            Py_ssize_t stride):
     cdef Py_ssize_t N = x.shape[0], C = x.shape[1], H = x.shape[2], W = x.shape[3]
     cdef Py_ssize_t c, kh, kw, n, i, j, j_lo, j_hi, y, row
     cdef const floating *src
     cdef floating *dst
-    for c in range(C):
-        for kh in range(HH):
-            for kw in range(WW):
-                row = (c * HH + kh) * WW + kw
-                j_lo = _first_valid(kw, pad, stride, Wo)
-                j_hi = _end_valid(kw, pad, stride, W, Wo)
-                for i in range(Ho):
-                    y = kh + stride * i - pad
-                    if y < 0 or y >= H:
-                        continue
-                    src = &cols[row, i * Wo * N]
-                    for n in range(N):
-                        dst = &x[n, c, y, 0]
-                        for j in range(j_lo, j_hi):
-                            dst[kw - pad + stride * j] += src[j * N + n]
+    with nogil:
+        for c in range(C):
+            for kh in range(HH):
+                for kw in range(WW):
+                    row = (c * HH + kh) * WW + kw
+                    j_lo = _first_valid(kw, pad, stride, Wo)
+                    j_hi = _end_valid(kw, pad, stride, W, Wo)
+                    for i in range(Ho):
+                        y = kh + stride * i - pad
+                        if y < 0 or y >= H:
+                            continue
+                        src = &cols[row, i * Wo * N]
+                        for n in range(N):
+                            dst = &x[n, c, y, 0]
+                            for j in range(j_lo, j_hi):
+                                dst[kw - pad + stride * j] += src[j * N + n]
 
 
 def im2col_cython(x, int field_height, int field_width, int padding, int stride):
@@ -270,13 +276,11 @@ def im2col_cython(x, int field_height, int field_width, int padding, int stride)
       cols[(c*HH + kh)*WW + kw, (i*Wo + j)*N + n] = x_padded[n, c, i*stride + kh, j*stride + kw]
     """
     x = _check_x(x)
-    Ho, Wo = _out_size(x.shape[2], x.shape[3], field_height, field_width, padding, stride)
+    Ho, Wo = conv_output_size(x.shape[2], x.shape[3], field_height, field_width, padding,
+                              stride, "im2col")
     N, C = x.shape[0], x.shape[1]
     cols = np.empty((C * field_height * field_width, Ho * Wo * N), dtype=x.dtype)
-    if x.dtype == np.float32:
-        _im2col[float](x, cols, field_height, field_width, Ho, Wo, padding, stride)
-    else:
-        _im2col[double](x, cols, field_height, field_width, Ho, Wo, padding, stride)
+    _im2col(x, cols, field_height, field_width, Ho, Wo, padding, stride)
     return cols
 
 
@@ -292,11 +296,8 @@ def col2im_cython(cols, int N, int C, int H, int W, int field_height, int field_
     Returns:
     - x: array of shape (N, C, H, W), same dtype as cols.
     """
-    Ho, Wo = _out_size(H, W, field_height, field_width, padding, stride)
+    Ho, Wo = conv_output_size(H, W, field_height, field_width, padding, stride, "col2im")
     cols = _check_cols(cols, (C * field_height * field_width, Ho * Wo * N))
     x = np.zeros((N, C, H, W), dtype=cols.dtype)
-    if cols.dtype == np.float32:
-        _col2im[float](cols, x, field_height, field_width, Ho, Wo, padding, stride)
-    else:
-        _col2im[double](cols, x, field_height, field_width, Ho, Wo, padding, stride)
+    _col2im(cols, x, field_height, field_width, Ho, Wo, padding, stride)
     return x
