@@ -233,11 +233,14 @@ def preprocess_linear(data: dict, append_bias: bool = True):
     and, if append_bias, appends a column of ones (the bias trick: D = 3073).
     Returns (new dict with the same keys, mean_image (3072,)).
     """
-    mean_image = data["X_train"].reshape(len(data["X_train"]), -1).mean(axis=0)
+    def as_rows(images):  # explicit width: reshape(0, -1) cannot infer it for an empty split
+        return images.reshape(len(images), int(np.prod(images.shape[1:])))
+
+    mean_image = as_rows(data["X_train"]).mean(axis=0)
     out = {}
     for key, value in data.items():
         if key.startswith("X_"):
-            rows = value.reshape(len(value), -1) - mean_image
+            rows = as_rows(value) - mean_image
             if append_bias:
                 rows = np.hstack([rows, np.ones((len(rows), 1))])
             out[key] = rows

@@ -117,8 +117,10 @@ def test_a2_dict_api(no_full_data):
 
 def test_preprocess_linear():
     data = {"X_train": np.arange(2 * 4 * 4 * 3, dtype=float).reshape(2, 4, 4, 3), "y_train": np.array([0, 1])}
+    data["X_dev"] = np.zeros((0, 4, 4, 3))  # an empty split (num_dev=0) is fine
     out, mean = data_utils.preprocess_linear(data)
     assert out["X_train"].shape == (2, 49) and np.all(out["X_train"][:, -1] == 1)
+    assert out["X_dev"].shape == (0, 49)
     np.testing.assert_allclose(out["X_train"][:, :-1].mean(axis=0), 0)
 
 
