@@ -249,6 +249,7 @@ def train_loop(step: Callable, evaluate: Callable[[], float], batches: Callable,
             history["loss"].append(loss)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
             if t % print_every == 0:
+                bar.clear()  # blank the bar's line, so the messages below get lines of their own
                 print(f"Iteration {t}, loss = {loss:.4f}")
                 history["val_acc"].append((t, evaluate()))
             t += 1

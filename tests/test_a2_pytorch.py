@@ -163,12 +163,18 @@ def test_train_part2_records_loss_and_validation_accuracy():
     assert all(0 <= a <= 1 for _, a in history["val_acc"])
 
 
+def test_train_loop_stops_at_a_non_finite_loss():
+    losses = iter([2.0, float("nan")])
+    with pytest.raises(FloatingPointError, match="iteration 1"):
+        P.train_loop(lambda x, y: next(losses), lambda: 0.5, lambda: [(0, 0)] * 3, per_epoch=3)
+
+
 def test_check_accuracy_counts_correct_predictions():
     y = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     loader = DataLoader(TensorDataset(F.one_hot(y, 10).float(), y), batch_size=4)
     right = P.check_accuracy_part2(loader, lambda x, params: x * params[0], [torch.tensor(1.0)], CPU)
-    half = P.check_accuracy_part34(loader, nn.Sequential(nn.Identity()).eval(), CPU)
-    assert right == half == 1.0
+    module_acc = P.check_accuracy_part34(loader, nn.Sequential(nn.Identity()), CPU)
+    assert right == module_acc == 1.0
     wrong = P.check_accuracy_part2(loader, lambda x, params: x.roll(1, dims=1), [], CPU)
     assert wrong == 0.0
 
