@@ -479,18 +479,21 @@ def conv_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray,
     _conv_geometry(x, w, b, conv_param)
     out = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    # Deliberately naive: one dot product per output number, four nested loops, as the
+    # course asks. The fast layers (fast_layers.py) compute the same thing as one GEMM.
     stride, pad = conv_param["stride"], conv_param["pad"]
     N, _, H, W = x.shape
     F, _, HH, WW = w.shape
     H_out = 1 + (H + 2 * pad - HH) // stride
     W_out = 1 + (W + 2 * pad - WW) // stride
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    w_rows = w.reshape(F, -1)
     out = np.empty((N, F, H_out, W_out), dtype=np.result_type(x, w, b))
-    for i in range(H_out):
-        for j in range(W_out):
-            window = x_pad[:, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
-            out[:, :, i, j] = window.reshape(N, -1) @ w_rows.T + b
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x_pad[n, :, i * stride:i * stride + HH, j * stride:j * stride + WW]
+                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     cache = (x, w, b, conv_param)
     return out, cache
@@ -515,21 +518,22 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     _check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv_backward_naive")
     dx, dw, db = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    # The forward loops run backwards: each output number out[n, f, i, j] sends
+    # dout[n, f, i, j] times its window to dw[f], and times w[f] back to the window of x.
     N, C, H, W = x.shape
     F, _, HH, WW = w.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    dx_pad = np.zeros_like(x_pad, dtype=np.result_type(x, dout))
-    w_rows = w.reshape(F, -1)
-    dw_rows = np.zeros(w_rows.shape, dtype=np.result_type(w, dout))
-    for i in range(H_out):
-        rows = slice(i * stride, i * stride + HH)
-        for j in range(W_out):
-            cols = slice(j * stride, j * stride + WW)
-            d = dout[:, :, i, j]                                   # (N, F)
-            dw_rows += d.T @ x_pad[:, :, rows, cols].reshape(N, -1)
-            dx_pad[:, :, rows, cols] += (d @ w_rows).reshape(N, C, HH, WW)
+    dx_pad = np.zeros(x_pad.shape, dtype=np.result_type(x, w, dout))
+    dw = np.zeros(w.shape, dtype=np.result_type(x, w, dout))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                rows = slice(i * stride, i * stride + HH)
+                for j in range(W_out):
+                    cols = slice(j * stride, j * stride + WW)
+                    dw[f] += dout[n, f, i, j] * x_pad[n, :, rows, cols]
+                    dx_pad[n, :, rows, cols] += dout[n, f, i, j] * w[f]
     dx = dx_pad[:, :, pad:pad + H, pad:pad + W]
-    dw = dw_rows.reshape(w.shape)
     db = dout.sum(axis=(0, 2, 3))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return dx, dw, db
@@ -559,10 +563,12 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray,
     H_out = 1 + (H - ph) // stride
     W_out = 1 + (W - pw) // stride
     out = np.empty((N, C, H_out, W_out), dtype=x.dtype)
-    for i in range(H_out):
-        for j in range(W_out):
-            window = x[:, :, i * stride:i * stride + ph, j * stride:j * stride + pw]
-            out[:, :, i, j] = window.max(axis=(2, 3))
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    out[n, c, i, j] = np.max(
+                        x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw])
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     cache = (x, pool_param)
     return out, cache
@@ -589,15 +595,13 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C = x.shape[:2]
     dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
-    for i in range(H_out):
-        rows = slice(i * stride, i * stride + ph)
-        for j in range(W_out):
-            cols = slice(j * stride, j * stride + pw)
-            window = x[:, :, rows, cols].reshape(N, C, -1)
-            argmax = window.argmax(axis=2)[..., None]
-            grad = np.zeros(window.shape, dtype=dx.dtype)
-            np.put_along_axis(grad, argmax, dout[:, :, i, j, None], axis=2)
-            dx[:, :, rows, cols] += grad.reshape(N, C, ph, pw)
+    for n in range(N):
+        for c in range(C):
+            for i in range(H_out):
+                for j in range(W_out):
+                    window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
+                    k, l = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * stride + k, j * stride + l] += dout[n, c, i, j]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return dx
 
