@@ -249,6 +249,28 @@ def preprocess_linear(data: dict, append_bias: bool = True):
     return out, mean_image
 
 
+def mirror_rows(X: np.ndarray, mean_image: np.ndarray, image_shape=(32, 32, 3)) -> np.ndarray:
+    """The rows of preprocess_linear for the left-right mirror images of the same pictures.
+
+    Inputs:
+    - X: (N, D) rows from preprocess_linear: flattened (H, W, C) images minus mean_image,
+      with or without the bias column of ones (D = H*W*C or H*W*C + 1)
+    - mean_image: (H*W*C,) the mean image that preprocess_linear subtracted
+    - image_shape: (H, W, C) of one image
+    Returns (N, D): each image put back (+ mean), mirrored along its width, minus the mean
+    again (the mean image itself is not symmetric), bias column kept.
+    """
+    pixels = int(np.prod(image_shape))
+    if X.ndim != 2 or X.shape[1] not in (pixels, pixels + 1) or mean_image.shape != (pixels,):
+        raise ValueError(f"mirror_rows: need X (N, {pixels}) or (N, {pixels + 1}) and mean_image "
+                         f"({pixels},) for images of shape {tuple(image_shape)}, got X {X.shape} "
+                         f"and mean_image {mean_image.shape}")
+    images = (X[:, :pixels] + mean_image).reshape(len(X), *image_shape)
+    out = np.array(X)
+    out[:, :pixels] = images[:, :, ::-1, :].reshape(len(X), pixels) - mean_image
+    return out
+
+
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):
     """Assignment 2 data: channels-first CIFAR-10, mean image subtracted (official API).
 

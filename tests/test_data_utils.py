@@ -124,6 +124,22 @@ def test_preprocess_linear():
     np.testing.assert_allclose(out["X_train"][:, :-1].mean(axis=0), 0)
 
 
+def test_mirror_rows_is_the_preprocessed_mirror_image():
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(3, 4, 5, 3)).astype(float)
+    out, mean = data_utils.preprocess_linear({"X_train": images})
+    mirrored = data_utils.mirror_rows(out["X_train"], mean, image_shape=(4, 5, 3))
+    expected = images[:, :, ::-1, :].reshape(3, -1) - mean
+    np.testing.assert_allclose(mirrored[:, :-1], expected)
+    assert np.all(mirrored[:, -1] == 1)                        # bias column untouched
+    twice = data_utils.mirror_rows(mirrored, mean, image_shape=(4, 5, 3))
+    np.testing.assert_allclose(twice, out["X_train"])          # mirroring twice is the identity
+    without_bias = data_utils.mirror_rows(out["X_train"][:, :-1], mean, image_shape=(4, 5, 3))
+    np.testing.assert_allclose(without_bias, expected)
+    with pytest.raises(ValueError, match="mirror_rows"):
+        data_utils.mirror_rows(out["X_train"][:, :10], mean, image_shape=(4, 5, 3))
+
+
 def test_mini_checksum_mismatch_names_the_file(monkeypatch, tmp_path):
     mini = tmp_path / "mini"
     shutil.copytree(config.MINI_DIR, mini)
