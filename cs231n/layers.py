@@ -520,7 +520,7 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     # The forward loops run backwards: each output number out[n, f, i, j] sends
     # dout[n, f, i, j] times its window to dw[f], and times w[f] back to the window of x.
-    N, C, H, W = x.shape
+    N, _, H, W = x.shape
     F, _, HH, WW = w.shape
     x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
     dx_pad = np.zeros(x_pad.shape, dtype=np.result_type(x, w, dout))
