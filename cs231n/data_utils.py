@@ -271,6 +271,20 @@ def mirror_rows(X: np.ndarray, mean_image: np.ndarray, image_shape=(32, 32, 3)) 
     return out
 
 
+def mirror_averaged_predict(model, X: np.ndarray, mean_image: np.ndarray) -> np.ndarray:
+    """Labels of a linear classifier from the scores of each image plus those of its
+    mirror image (test-time augmentation; the same as a mirror-symmetric W).
+
+    Inputs:
+    - model: a trained LinearClassifier, W of shape (D, K)
+    - X: (N, D) rows from preprocess_linear
+    - mean_image: (3072,) the mean image that preprocess_linear subtracted
+    Returns y_pred (N,).
+    """
+    scores = X @ model.W + mirror_rows(X, mean_image) @ model.W
+    return np.argmax(scores, axis=1)
+
+
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):
     """Assignment 2 data: channels-first CIFAR-10, mean image subtracted (official API).
 

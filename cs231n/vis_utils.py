@@ -56,6 +56,38 @@ def vis_nn(rows) -> np.ndarray:
     return (G - ming) / max(maxg - ming, 1e-12)
 
 
+def plot_stats(stats: dict, title: str, epoch_label: str = "Epoch"):
+    """Loss per iteration above, train/val accuracy per epoch below, for the
+    stats dict of TwoLayerNet.train (loss_history, train_acc_history, val_acc_history).
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(10, 8))
+    ax1.plot(stats["loss_history"], alpha=0.7)
+    ax1.set(title=title, xlabel="Iteration", ylabel="Loss")
+    ax2.plot(stats["train_acc_history"], label="train (current minibatch)")
+    ax2.plot(stats["val_acc_history"], label="val")
+    ax2.set(title="Classification accuracy history", xlabel=epoch_label, ylabel="Accuracy")
+    ax2.legend()
+    fig.tight_layout()
+    return fig
+
+
+def show_net_weights(W1: np.ndarray, title: str):
+    """The first-layer weights W1 (32*32*3, H) of a network on CIFAR-10 rows, one
+    32x32 colour image per hidden unit, in a grid. Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    if W1.ndim != 2 or W1.shape[0] != 32 * 32 * 3:
+        raise ValueError(f"show_net_weights: W1 must have shape (3072, H), got {W1.shape}")
+    templates = W1.reshape(32, 32, 3, -1).transpose(3, 0, 1, 2)
+    fig = plt.figure(figsize=(8, 8))
+    plt.imshow(visualize_grid(templates, padding=3).astype("uint8"))
+    plt.gca().axis("off")
+    plt.title(title)
+    return fig
+
+
 def save_readme_figure(fig, name: str) -> bool:
     """Export a figure to figures/<name>.png for the README, from full-data runs only.
 

@@ -140,6 +140,19 @@ def test_mirror_rows_is_the_preprocessed_mirror_image():
         data_utils.mirror_rows(out["X_train"][:, :10], mean, image_shape=(4, 5, 3))
 
 
+def test_mirror_averaged_predict_sums_the_scores_of_both_views():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(6, 32, 32, 3)).astype(float)
+    out, mean = data_utils.preprocess_linear({"X_train": images})
+    X = out["X_train"]
+    model = type("Model", (), {"W": rng.standard_normal((X.shape[1], 4))})()
+    expected = np.argmax(X @ model.W + data_utils.mirror_rows(X, mean) @ model.W, axis=1)
+    np.testing.assert_array_equal(data_utils.mirror_averaged_predict(model, X, mean), expected)
+    # a mirror image gets the same label as its original
+    mirrored = data_utils.mirror_rows(X, mean)
+    np.testing.assert_array_equal(data_utils.mirror_averaged_predict(model, mirrored, mean), expected)
+
+
 def test_mini_checksum_mismatch_names_the_file(monkeypatch, tmp_path):
     mini = tmp_path / "mini"
     shutil.copytree(config.MINI_DIR, mini)

@@ -1,0 +1,28 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from cs231n import vis_utils
+
+
+def test_plot_stats_draws_the_three_histories():
+    stats = {"loss_history": [3.0, 2.0, 1.5], "train_acc_history": [0.1, 0.4],
+             "val_acc_history": [0.1, 0.3]}
+    fig = vis_utils.plot_stats(stats, "title", "Epoch (x)")
+    loss_ax, acc_ax = fig.axes
+    np.testing.assert_array_equal(loss_ax.lines[0].get_ydata(), stats["loss_history"])
+    assert [list(line.get_ydata()) for line in acc_ax.lines] == [[0.1, 0.4], [0.1, 0.3]]
+    assert acc_ax.get_xlabel() == "Epoch (x)" and loss_ax.get_title() == "title"
+    plt.close(fig)
+
+
+def test_show_net_weights_one_tile_per_hidden_unit():
+    fig = vis_utils.show_net_weights(np.random.default_rng(0).standard_normal((3072, 4)), "W1")
+    image = fig.axes[0].images[0].get_array()
+    assert image.shape[2] == 3 and image.shape[0] == image.shape[1] == 2 * 32 + 3
+    plt.close(fig)
+    with pytest.raises(ValueError, match="3072"):
+        vis_utils.show_net_weights(np.zeros((100, 4)), "bad")
