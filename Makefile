@@ -34,7 +34,7 @@ build/.im2col_cython.stamp: $(PYX) setup.py $(STAMP)
 	@touch $@
 
 run: setup
-	$(QUICK_ENV) $(PY) -m cs231n.run_notebooks $(RUN_ARGS)
+	$(QUICK_ENV) $(PY) -m workbook.run_notebooks $(RUN_ARGS)
 
 test: unit nbval
 
@@ -63,7 +63,7 @@ mini: setup
 	$(PY) datasets/build_mini.py
 
 starter: setup
-	$(PY) -m cs231n.starter build/starter
+	$(PY) -m workbook.starter build/starter
 
 clean:
 	rm -rf build cs231n/*.so cs231n/im2col_cython.c

@@ -5,13 +5,17 @@ Data is looked up, per dataset, in this order:
   2. ``datasets/``           where ``make data`` downloads the official files
   3. ``datasets/mini/``      the embedded bundle committed in the repository
 
-``CS231N_QUICK=1`` shrinks iterations, epochs and search grids (never code paths),
-so that every notebook runs in CI in minutes.
+A notebook runs at one of three scales, printed once when its data is loaded:
+  full   the official data was found (the course targets are judged here only)
+  mini   the embedded bundle at full-size settings (plain `make run`, a first `make lab`)
+  quick  ``CS231N_QUICK=1``: small sizes for CI (never other code paths)
+Every assert threshold is tied to its scale through `by_scale`; `quick` picks sizes.
 """
 from __future__ import annotations
 
 import os
 import random
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +34,35 @@ def quick(full, quick_value):
     Notebooks use it for sizes only: ``num_iters = quick(1500, 50)``.
     """
     return quick_value if QUICK else full
+
+
+SCALES = ("full", "mini", "quick")
+
+
+def scale() -> str:
+    """The scale this process runs at: "quick" under CS231N_QUICK=1, else "full" when every
+    dataset loaded so far came from the official data, else "mini".
+
+    The data decides, so load it first; before any load this raises.
+    """
+    if QUICK:
+        return "quick"
+    sources = set(sources_used.values())
+    if not sources:
+        raise RuntimeError("the scale is decided by the data in use: load a dataset first "
+                           "(e.g. get_CIFAR10_data()), then ask for a threshold")
+    return "full" if sources == {"full"} else "mini"
+
+
+def by_scale(full, mini, quick):
+    """The value that belongs to the current scale, e.g. an assert threshold:
+
+        assert val_acc >= by_scale(full=0.40, mini=0.33, quick=0.20)
+
+    `full` is the course's target; `mini` and `quick` come from measured runs at those
+    scales, with a margin that a rerun does not break.
+    """
+    return {"full": full, "mini": mini, "quick": quick}[scale()]
 
 
 def data_dirs() -> list[tuple[str, Path]]:
@@ -63,21 +96,35 @@ def announce(dataset: str, source: str, message: str) -> None:
     if dataset not in _announced:
         _announced.add(dataset)
         print(message)
+        _announce_scale()
+
+
+def _announce_scale() -> None:
+    """Print the scale once per process, and again only if new data changes it."""
+    global _scale_said
+    now = scale()
+    if now == _scale_said:
+        return
+    _scale_said = now
+    hint = {"full": "the official data: the course targets apply",
+            "mini": "the embedded bundle at full-size settings; for the full-data numbers run "
+                    "`make data` then `make run`, or set CS231N_DATA to a folder with the data",
+            "quick": "CS231N_QUICK=1: small sizes for CI"}[now]
+    print(f"scale: {now} ({hint})")
+
+
+_scale_said: str | None = None
 
 
 def seed_everything(seed: int = 0) -> None:
     """Seed Python, numpy, and (when imported) torch and tensorflow."""
     random.seed(seed)
     np.random.seed(seed)
-    try:
-        import torch
-    except ImportError:
-        pass
-    else:
-        torch.manual_seed(seed)
-    import sys
-
-    if "tensorflow" in sys.modules:  # never import TF just to seed it: it is slow to load
+    # Seed the frameworks only when already imported: importing torch or TensorFlow just to
+    # seed it would make every numpy-only notebook pay seconds of import time.
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+    if "tensorflow" in sys.modules:
         sys.modules["tensorflow"].random.set_seed(seed)
 
 

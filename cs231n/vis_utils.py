@@ -5,7 +5,6 @@ from math import ceil, sqrt
 
 import numpy as np
 
-from cs231n import config
 
 
 def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> np.ndarray:
@@ -86,16 +85,3 @@ def show_net_weights(W1: np.ndarray, title: str):
     plt.gca().axis("off")
     plt.title(title)
     return fig
-
-
-def save_readme_figure(fig, name: str) -> bool:
-    """Export a figure to figures/<name>.png for the README, from full-data runs only.
-
-    Quick or mini-data runs leave figures/ alone so that the README always shows
-    real results. Returns whether the file was written.
-    """
-    if config.QUICK or "mini" in config.sources_used.values():
-        return False
-    config.FIGURES_DIR.mkdir(exist_ok=True)
-    fig.savefig(config.FIGURES_DIR / f"{name}.png", dpi=80, bbox_inches="tight")
-    return True

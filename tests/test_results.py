@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from cs231n import config, results, run_notebooks
+from cs231n import config
+from workbook import results, run_notebooks
 
 pytestmark = pytest.mark.data
 
@@ -50,7 +51,7 @@ def make_notebook(path, source):
 @pytest.mark.slow
 def test_runner_executes_records_and_reports_failure(monkeypatch, tmp_path, capsys):
     make_notebook(tmp_path / "assignment1/knn.ipynb",
-                  "from cs231n.results import record\nrecord('knn_test_acc', 0.3, target=0.28)")
+                  "from workbook.results import record\nrecord('knn_test_acc', 0.3, target=0.28)")
     make_notebook(tmp_path / "assignment1/svm.ipynb", "raise RuntimeError('boom')")
     monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(run_notebooks, "RUN_DIR", tmp_path / "build/run")
@@ -61,3 +62,47 @@ def test_runner_executes_records_and_reports_failure(monkeypatch, tmp_path, caps
     assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | yes |" in out
     assert "FAILED" in out and "RuntimeError: boom" in out
     assert (tmp_path / "build/run/assignment1/svm.ipynb").exists()
+
+
+def test_unknown_notebook_name_lists_the_valid_ones(monkeypatch, tmp_path, capsys):
+    make_notebook(tmp_path / "assignment1/knn.ipynb", "x = 1")
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    assert run_notebooks.main(["nope"]) == 2
+    err = capsys.readouterr().err
+    assert "no notebook named nope" in err and "valid names: knn" in err
+
+
+@pytest.mark.slow
+def test_keyboard_interrupt_stops_the_whole_run(monkeypatch, tmp_path, capsys):
+    # Ctrl-C reaches the kernel too: its KeyboardInterrupt must stop the run, not only the notebook.
+    make_notebook(tmp_path / "assignment1/knn.ipynb", "raise KeyboardInterrupt")
+    make_notebook(tmp_path / "assignment1/svm.ipynb", "x = 1")
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(run_notebooks, "RUN_DIR", tmp_path / "build/run")
+    monkeypatch.setattr(config, "QUICK", True)
+    assert run_notebooks.main(["--assignment", "1"]) == 130
+    out = capsys.readouterr().out
+    assert "assignment1/svm.ipynb" not in out
+
+
+def test_readme_table_is_replaced_between_markers(monkeypatch, tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{run_notebooks.README_START}\nold\n{run_notebooks.README_END}\nrest\n")
+    monkeypatch.setattr(run_notebooks, "README", readme)
+    rec = {"notebook": "a/b.ipynb", "key": "x_acc", "value": 0.5, "target": 0.4,
+           "higher_is_better": True, "data": "full", "quick": False, "scale": "full"}
+    run_notebooks.update_readme([rec])
+    text = readme.read_text()
+    assert "old" not in text and "| a/b.ipynb | x_acc | 0.5 | >= 0.4 | yes | full |" in text
+    assert text.startswith("intro\n") and text.endswith("rest\n")
+    assert not list(tmp_path.glob("*.tmp"))  # written through a temp file, renamed into place
+
+
+def test_record_prints_one_line_and_returns_nothing(monkeypatch, capsys):
+    monkeypatch.delenv("CS231N_RESULTS", raising=False)
+    monkeypatch.setattr(config, "QUICK", False)
+    monkeypatch.setattr(config, "sources_used", {"CIFAR-10": "mini"})
+    assert results.record("svm_test_acc", 0.35, target=0.39) is None
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out == ["[result] svm_test_acc = 0.35  (course target >= 0.39, judged on full data; "
+                   "this is the mini scale)"]

@@ -1,7 +1,7 @@
 import pytest
 
 from cs231n import config
-from cs231n.starter import END, START, strip_solutions
+from workbook.starter import END, START, strip_solutions
 
 
 def test_strip_keeps_markers_and_removes_body():

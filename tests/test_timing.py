@@ -2,7 +2,7 @@ import time
 
 import pytest
 
-from cs231n.timing import gflops, time_function
+from workbook.timing import gflops, time_function
 
 
 def test_time_function_measures_sleep():
@@ -20,6 +20,6 @@ def test_gflops():
 
 
 def test_timed_returns_result():
-    from cs231n.timing import timed
+    from workbook.timing import timed
     result, seconds = timed(sum, [1, 2, 3])
     assert result == 6 and seconds >= 0

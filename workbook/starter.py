@@ -1,4 +1,4 @@
-"""Make the student starter kit from the solution source: `make starter` (or python -m cs231n.starter DIR).
+"""Make the student starter kit from the solution source: `make starter` (or python -m workbook.starter DIR).
 
 Copies the workbook to DIR with every block between the official markers
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****

@@ -1,12 +1,12 @@
 """Execute the workbook's notebooks in course order and print every recorded result.
 
-    python -m cs231n.run_notebooks                 # all notebooks present, into build/run/
-    python -m cs231n.run_notebooks --assignment 1  # one assignment
-    python -m cs231n.run_notebooks --inplace       # write outputs back (to commit a full-data run)
+    python -m workbook.run_notebooks                 # all notebooks present, into build/run/
+    python -m workbook.run_notebooks --assignment 1  # one assignment
+    python -m workbook.run_notebooks --inplace       # write outputs back (to commit a full-data run)
 
 Each notebook runs top to bottom in a fresh kernel, in its own folder. A failing
 notebook is reported and the run goes on; the exit status is non-zero at the end
-if any failed. Results come from `cs231n.results.record` calls. A run on the full
+if any failed. Results come from `workbook.results.record` calls. A run on the full
 data (not quick) updates RESULTS.md and results.json at the repository root.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from cs231n import config
-from cs231n.results import target_met
+from workbook.results import target_met
 
 NOTEBOOKS = [
     "assignment1/knn.ipynb",
@@ -55,24 +55,31 @@ def time_limit(nb: str) -> float | None:
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def matches(nb: str, name: str) -> bool:
+    """Whether `name` (e.g. "svm", "svm.ipynb" or "assignment1/svm.ipynb") names notebook `nb`."""
+    return nb == name or Path(nb).name == name or Path(nb).stem == name
+
+
 def select(assignment: int | None, names: list[str]) -> list[str]:
-    """The notebooks to run, in course order, among those present."""
-    chosen = []
-    for nb in NOTEBOOKS:
-        if not (config.REPO_ROOT / nb).exists():
-            continue
-        if assignment is not None and not nb.startswith(f"assignment{assignment}/"):
-            continue
-        if names and not any(nb.endswith(n) or Path(nb).stem == n for n in names):
-            continue
-        chosen.append(nb)
-    return chosen
+    """The notebooks to run, in course order, among those present.
+
+    Raises ValueError for a name that matches no notebook present, listing the valid names.
+    """
+    present = [nb for nb in NOTEBOOKS if (config.REPO_ROOT / nb).exists()]
+    unknown = [n for n in names if not any(matches(nb, n) for nb in present)]
+    if unknown:
+        valid = ", ".join(Path(nb).stem for nb in present)
+        raise ValueError(f"no notebook named {', '.join(unknown)}; valid names: {valid}")
+    return [nb for nb in present
+            if (assignment is None or nb.startswith(f"assignment{assignment}/"))
+            and (not names or any(matches(nb, n) for n in names))]
 
 
 def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float, str]:
     """Run one notebook in a fresh kernel; returns (ok, seconds, error message)."""
     import nbformat
     from nbclient import NotebookClient
+    from jupyter_client.manager import KernelManager
     from nbclient.exceptions import CellExecutionError
 
     src = config.REPO_ROOT / nb_rel
@@ -87,7 +94,10 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
             done[0] += 1
             print(f"\r    cell {done[0]}/{code_cells}", end="", flush=True)
 
-    client = NotebookClient(nb, timeout=None, kernel_name="python3",
+    # IPC transport: a local kernel needs no TCP port (and prints no "TCP without encryption").
+    km = KernelManager(kernel_name="python3", transport="ipc",
+                       connection_file=str(RUN_DIR / f"kernel-{os.getpid()}.json"))
+    client = NotebookClient(nb, km=km, timeout=None, kernel_name="python3",
                             resources={"metadata": {"path": str(src.parent)}},
                             on_cell_executed=progress)
     start = time.time()
@@ -95,6 +105,8 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
     try:
         client.execute()
     except CellExecutionError as e:
+        if e.ename == "KeyboardInterrupt":  # Ctrl-C reached the kernel too: stop the whole run
+            raise KeyboardInterrupt from None
         lines = ANSI.sub("", str(e)).strip().splitlines()
         error = lines[-1] if lines else repr(e)
     except Exception as e:  # a dead kernel or a timeout: report it and go on with the next notebook
@@ -107,15 +119,21 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
     return not error, seconds, error
 
 
+def record_scale(rec: dict) -> str:
+    """full, mini or quick; records written before scales existed carry only data and quick."""
+    if "scale" in rec:
+        return rec["scale"]
+    return "quick" if rec.get("quick") else rec.get("data", "none")
+
+
 def format_table(records: list[dict]) -> str:
     """A markdown table: notebook, key, value, target, met."""
-    lines = ["| notebook | result | value | target | met | data |", "|---|---|---|---|---|---|"]
+    lines = ["| notebook | result | value | target | met | scale |", "|---|---|---|---|---|---|"]
     for r in records:
         met = target_met(r["value"], r["target"], r["higher_is_better"])
         target = "" if r["target"] is None else f"{'>=' if r['higher_is_better'] else '<='} {r['target']:g}"
         verdict = "" if met is None else ("yes" if met else "**no**")
-        data = r["data"] + (" (quick)" if r["quick"] else "")
-        lines.append(f"| {r['notebook']} | {r['key']} | {r['value']:.4g} | {target} | {verdict} | {data} |")
+        lines.append(f"| {r['notebook']} | {r['key']} | {r['value']:.4g} | {target} | {verdict} | {record_scale(r)} |")
     return "\n".join(lines)
 
 
@@ -159,7 +177,9 @@ def update_readme(records: list[dict]) -> None:
         return
     head, rest = text.split(README_START, 1)
     _, tail = rest.split(README_END, 1)
-    README.write_text(f"{head}{README_START}\n{format_table(records)}\n{README_END}{tail}")
+    tmp = README.with_suffix(".md.tmp")
+    tmp.write_text(f"{head}{README_START}\n{format_table(records)}\n{README_END}{tail}")
+    tmp.replace(README)
 
 
 def main(argv=None) -> int:
@@ -169,10 +189,23 @@ def main(argv=None) -> int:
     parser.add_argument("notebooks", nargs="*", help="names to run (e.g. svm or assignment1/svm.ipynb)")
     args = parser.parse_args(argv)
 
-    chosen = select(args.assignment, args.notebooks)
-    if not chosen:
-        print("no notebooks match", file=sys.stderr)
+    try:
+        chosen = select(args.assignment, args.notebooks)
+    except ValueError as e:
+        print(f"error: {e}", file=sys.stderr)
         return 2
+    if not chosen:
+        print(f"no notebooks of assignment {args.assignment} are present yet", file=sys.stderr)
+        return 2
+    try:
+        return run(chosen, args.inplace)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the run stops here (nothing written to RESULTS.md)", file=sys.stderr)
+        return 130
+
+
+def run(chosen: list[str], inplace: bool) -> int:
+    """Execute `chosen` in order, print the results table; returns the exit status."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     # One results file per run: runs started side by side must not share (or delete) one.
     results_file = RUN_DIR / f"results-{os.getpid()}.jsonl"
@@ -185,19 +218,21 @@ def main(argv=None) -> int:
     extra = []
     for i, nb in enumerate(chosen, 1):
         print(f"[{i}/{len(chosen)}] {nb}", flush=True)
-        ok, seconds, error = execute(nb, results_file, args.inplace)
+        ok, seconds, error = execute(nb, results_file, inplace)
         print(f"    {'ok' if ok else 'FAILED'} in {seconds:.0f}s" + (f": {error}" if error else ""), flush=True)
         if not ok:
             failures.append(nb)
         if ok and not config.QUICK:
             extra.append({"notebook": nb, "key": f"{Path(nb).stem.lower()}_notebook_seconds",
                           "value": round(seconds, 1), "target": time_limit(nb),
-                          "higher_is_better": False, "data": "", "quick": False, "seconds": round(seconds, 1)})
+                          "higher_is_better": False, "data": "", "quick": False, "scale": "",
+                          "seconds": round(seconds, 1)})
 
     records = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
-    for rec in extra:  # the notebook's own data label applies to its wall time too
-        labels = {r["data"] for r in records if r["notebook"] == rec["notebook"]}
-        rec["data"] = labels.pop() if len(labels) == 1 else "none"
+    for rec in extra:  # the notebook's own data label and scale apply to its wall time too
+        for field in ("data", "scale"):
+            labels = {r.get(field) for r in records if r["notebook"] == rec["notebook"]}
+            rec[field] = labels.pop() if len(labels) == 1 else "none"
     records += extra
     print()
     print(format_table(records) if records else "(no results recorded)")
@@ -207,6 +242,9 @@ def main(argv=None) -> int:
     full_run = not config.QUICK and records and all(r["data"] in ("full", "none") for r in records)
     if full_run and not failures:
         write_results(records, chosen)
+    elif records:
+        print("Course targets are judged on the full data only. For the full-data numbers: "
+              "`make data`, then `make run` (or set CS231N_DATA to a folder with the data).")
     return 1 if failures else 0
 
 

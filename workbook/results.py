@@ -1,6 +1,6 @@
 """Record the results a notebook measures, so `make run` can tabulate them against targets.
 
-    from cs231n.results import record
+    from workbook.results import record
     record("svm_test_acc", test_accuracy, target=0.39)
 
 Each call prints the result and whether it meets its target. Under `make run`
@@ -36,7 +36,23 @@ def target_met(value: float, target: float | None, higher_is_better: bool = True
     return value >= target if higher_is_better else value <= target
 
 
-def record(key: str, value, target=None, higher_is_better: bool = True) -> dict:
+def _verdict(value: float, target, higher_is_better: bool, scale: str) -> str:
+    """"  (target >= 0.39: met)" on full data; at other scales only the target, which is
+    judged on full data."""
+    if target is None:
+        return ""
+    bound = f"{'>=' if higher_is_better else '<='} {target:g}"
+    if scale not in ("full", "none"):
+        return f"  (course target {bound}, judged on full data; this is the {scale} scale)"
+    return f"  (target {bound}: {'met' if target_met(value, target, higher_is_better) else 'NOT met'})"
+
+
+def scale_label() -> str:
+    """The scale of this process (full, mini, quick), or "none" before any data was loaded."""
+    return config.scale() if config.QUICK or config.sources_used else "none"
+
+
+def record(key: str, value, target=None, higher_is_better: bool = True) -> None:
     """Record one measured result.
 
     Inputs:
@@ -45,7 +61,7 @@ def record(key: str, value, target=None, higher_is_better: bool = True) -> dict:
     - value: the number (a finite float)
     - target: the course's target, or None
     - higher_is_better: direction of the target
-    Returns the record (a dict).
+    Prints one line; returns nothing (so a cell ending in record() shows only that line).
     """
     if not _KEY.match(key):
         raise ValueError(f"result key {key!r}: use lowercase words joined by _ ending in what it "
@@ -56,13 +72,9 @@ def record(key: str, value, target=None, higher_is_better: bool = True) -> dict:
     rec = {"notebook": os.environ.get("CS231N_NOTEBOOK", "<interactive>"), "key": key,
            "value": value, "target": None if target is None else float(target),
            "higher_is_better": bool(higher_is_better), "data": data_label(),
-           "quick": config.QUICK, "seconds": round(time.time() - _START, 1)}
-    met = target_met(value, target, higher_is_better)
-    verdict = "" if met is None else (
-        f"  (target {'>=' if higher_is_better else '<='} {target:g}: {'met' if met else 'NOT met'})")
-    print(f"[result] {key} = {value:.4g}{verdict}")
+           "quick": config.QUICK, "scale": scale_label(), "seconds": round(time.time() - _START, 1)}
+    print(f"[result] {key} = {value:.4g}{_verdict(value, target, higher_is_better, rec['scale'])}")
     path = os.environ.get("CS231N_RESULTS")
     if path:
         with open(path, "a") as f:
             f.write(json.dumps(rec) + "\n")
-    return rec
