@@ -397,8 +397,10 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, tup
     - dropout_param: dict with keys
       - p: probability of KEEPING each unit, in (0, 1]
       - mode: 'train' or 'test'
-      - seed: optional; when given, np.random is seeded with it (makes the mask
-        deterministic, for gradient checks)
+      - seed: optional; when given, the mask is drawn from its own
+        np.random.RandomState(seed): the same mask at every call (for gradient
+        checks), and the global np.random is left alone (a Solver's minibatch
+        sampling stays random). Without it the mask comes from np.random.
 
     Returns a tuple of:
     - out: same shape as x
@@ -409,13 +411,14 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, tup
         raise ValueError(f"dropout_param['p'] is the keep probability and must be in (0, 1], "
                          f"got {p!r}")
     mode = _check_mode(dropout_param, "dropout_param")
-    if "seed" in dropout_param:
-        np.random.seed(dropout_param["seed"])
+    # A local generator: reseeding the global one would make every later draw of
+    # np.random (e.g. the Solver's minibatches) repeat after each forward pass.
+    rng = np.random.RandomState(dropout_param["seed"]) if "seed" in dropout_param else np.random
 
     mask, out = None, None
     if mode == "train":
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
+        mask = ((rng.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
         out = x * mask
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     else:

@@ -317,6 +317,26 @@ def test_dropout_backward_numeric_and_seeded():
     assert np.allclose(out[kept], x[kept] / 0.2) and np.allclose(dx[kept], dout[kept] / 0.2)
 
 
+def test_seeded_dropout_leaves_the_global_rng_alone():
+    x = np.random.randn(6, 7)
+    before = np.random.get_state()
+    out, _ = dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 3})
+    after = np.random.get_state()
+    assert before[0] == after[0] and np.array_equal(before[1], after[1])
+    assert before[2:] == after[2:]
+    # the mask is the one of the seed's own generator, the same at every call
+    expected = (np.random.RandomState(3).rand(6, 7) < 0.5) / 0.5
+    assert np.array_equal(out, x * expected)
+
+
+def test_unseeded_dropout_draws_from_np_random():
+    x = np.ones((4, 5))
+    np.random.seed(9)
+    out, _ = dropout_forward(x, {"mode": "train", "p": 0.3})
+    np.random.seed(9)
+    assert np.array_equal(out, (np.random.rand(4, 5) < 0.3) / 0.3)
+
+
 def test_dropout_test_mode_and_bad_p():
     x = np.random.randn(3, 4)
     out, cache = dropout_forward(x, {"mode": "test", "p": 0.5})
