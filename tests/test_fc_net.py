@@ -168,7 +168,7 @@ def test_fully_connected_net_bad_arguments():
         FullyConnectedNet([5], normalization="batch")
     with pytest.raises(ValueError, match="keep probability"):
         FullyConnectedNet([5], dropout=0)
-    with pytest.raises(ValueError, match=r"hidden_dims\[1\] must be a positive integer"):
+    with pytest.raises(ValueError, match=r"hidden_dims\[1\] must be an integer >= 1"):
         FullyConnectedNet([5, 0])
     model = FullyConnectedNet([5], input_dim=6, num_classes=3)
     with pytest.raises(ValueError, match="flattens to D = 7"):

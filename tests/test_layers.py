@@ -408,7 +408,7 @@ def test_conv_non_integer_output_is_a_clear_error():
         conv_forward_naive(np.zeros((1, 4, 5, 5)), w, b, {"stride": 1, "pad": 1})
     with pytest.raises(ValueError, match="does not fit"):
         conv_forward_naive(np.zeros((1, 3, 2, 2)), w, b, {"stride": 1, "pad": 0})
-    with pytest.raises(ValueError, match="conv_param needs the key 'pad'"):
+    with pytest.raises(ValueError, match=r"conv_param is missing \['pad'\]"):
         conv_forward_naive(x, w, b, {"stride": 1})
 
 
@@ -514,7 +514,9 @@ def test_spatial_groupnorm_gradients_numeric_and_torch():
 
 def test_spatial_groupnorm_errors():
     x = np.zeros((2, 6, 3, 3))
-    with pytest.raises(ValueError, match="G must be a positive integer dividing C = 6"):
+    with pytest.raises(ValueError, match="G = 4 groups must divide the C = 6 channels"):
         spatial_groupnorm_forward(x, np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1)), 4, {})
+    with pytest.raises(ValueError, match="G must be an integer >= 1, got 0"):
+        spatial_groupnorm_forward(x, np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1)), 0, {})
     with pytest.raises(ValueError, match=r"gamma must have shape \(1, 6, 1, 1\)"):
         spatial_groupnorm_forward(x, np.ones(6), np.zeros((1, 6, 1, 1)), 2, {})

@@ -3,6 +3,7 @@
 Each check raises a ValueError that says what was wrong and what to do, instead of
 letting a shape mismatch surface as a numpy traceback deep inside a matrix product.
 These checks are not part of the students' work: they sit outside the YOUR CODE markers.
+The checks the whole package shares (integers, conv sizes) are in cs231n._checks.
 """
 from __future__ import annotations
 
@@ -70,17 +71,6 @@ def check_loss_inputs(W, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     W = check_weights(W, X)
     y = check_labels(y, X.shape[0], W.shape[1])
     return W, X, y
-
-
-def check_positive_int(value, name: str, maximum: int | None = None,
-                       maximum_name: str = "the largest allowed value") -> int:
-    """Check that value is an integer >= 1 (and <= maximum when given); return it as int."""
-    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not is_int or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name}={value} is larger than {maximum_name} ({maximum})")
-    return int(value)
 
 
 def make_rng(seed: int | None):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from cs231n._checks import check_int
 from cs231n.classifiers._checks import (
     check_data,
     check_labels,
-    check_positive_int,
     check_weights,
     make_rng,
     minibatch_indices,
@@ -56,7 +56,7 @@ class LinearClassifier:
         X = check_data(X)
         num_train, dim = X.shape
         y = check_labels(y, num_train)
-        check_positive_int(batch_size, "batch_size")
+        check_int(batch_size, "batch_size")
         if not 0.0 < learning_rate_decay <= 1.0:
             raise ValueError(f"learning_rate_decay must be in (0, 1] (1.0 keeps the learning rate "
                              f"constant), got {learning_rate_decay!r}")

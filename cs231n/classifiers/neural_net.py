@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from cs231n._checks import check_int
 from cs231n.classifiers._checks import (
     check_data,
     check_labels,
-    check_positive_int,
     check_weights,
     make_rng,
     minibatch_indices,
@@ -61,7 +61,7 @@ class TwoLayerNet:
                              f"np.float32, got {dtype!r}")
         for name, size in (("input_size", input_size), ("hidden_size", hidden_size),
                            ("output_size", output_size)):
-            check_positive_int(size, name)
+            check_int(size, name)
         self.params = {}
         self.params['W1'] = (std * np.random.randn(input_size, hidden_size)).astype(dtype)
         self.params['b1'] = np.zeros(hidden_size, dtype=dtype)
@@ -201,7 +201,7 @@ class TwoLayerNet:
         y_val = check_labels(y_val, X_val.shape[0], self.params['W2'].shape[1], "y_val")
         check_weights(self.params['W1'], X, "W1")
         check_weights(self.params['W1'], X_val, "W1")
-        check_positive_int(batch_size, "batch_size")
+        check_int(batch_size, "batch_size")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         rng = make_rng(seed)
