@@ -29,14 +29,21 @@ from cs231n._checks import (
 # ----------------------------------------------------------------------------
 
 
+def _check_batch(name: str, n: int, why: str) -> None:
+    """An empty batch would give NaN (a mean over zero examples): say so instead."""
+    if n == 0:
+        raise ValueError(f"{name}: got an empty batch (N = 0); {why}")
+
+
 def _check_labels(x: np.ndarray, y: np.ndarray, loss: str) -> None:
     check_ndim(f"{loss}: x", x, 2, "of scores (N, K)")
     N, K = x.shape
+    _check_batch(loss, N, "the loss is a mean over the batch and needs at least one example")
     y = np.asarray(y)
     if y.shape != (N,) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{loss}: y must be an integer array of shape ({N},), "
                          f"got {y.dtype} {y.shape}")
-    if N and (y.min() < 0 or y.max() >= K):
+    if y.min() < 0 or y.max() >= K:
         raise ValueError(f"{loss}: labels must lie in [0, {K}), got min {y.min()} max {y.max()}")
 
 
@@ -73,6 +80,7 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     """
     if np.ndim(x) < 2:
         raise ValueError(f"affine: x must be (N, d_1, ..., d_k), got shape {np.shape(x)}")
+    _check_batch("affine_forward", x.shape[0], "pass at least one example")
     check_ndim("affine: w", w, 2, "(D, M)")
     D = int(np.prod(x.shape[1:]))
     if D != w.shape[0]:
@@ -184,6 +192,9 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     """
     _check_norm_params(x, gamma, beta, "batchnorm")
     mode = _check_mode(bn_param, "bn_param")
+    if mode == "train":
+        _check_batch("batchnorm_forward", x.shape[0],
+                     "training-mode batch norm needs at least one example")
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
     D = x.shape[1]

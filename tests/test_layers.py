@@ -346,6 +346,31 @@ def test_dropout_test_mode_and_bad_p():
         dropout_forward(x, {"mode": "train", "p": 0})
 
 
+# ----------------------------------------------------------------------------- empty batches
+
+
+def test_empty_batches_are_clear_errors():
+    """A mean over N = 0 examples is NaN: these layers refuse an empty batch."""
+    with pytest.raises(ValueError, match=r"batchnorm_forward: got an empty batch \(N = 0\); "
+                                         "training-mode batch norm needs at least one example"):
+        batchnorm_forward(np.zeros((0, 3)), np.ones(3), np.zeros(3), {"mode": "train"})
+    with pytest.raises(ValueError, match=r"batchnorm_forward: got an empty batch"):
+        spatial_batchnorm_forward(np.zeros((0, 3, 2, 2)), np.ones(3), np.zeros(3),
+                                  {"mode": "train"})
+    for loss_fn in (svm_loss, softmax_loss):
+        with pytest.raises(ValueError, match=rf"{loss_fn.__name__}: got an empty batch \(N = 0\)"):
+            loss_fn(np.zeros((0, 4)), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match=r"affine_forward: got an empty batch \(N = 0\)"):
+        affine_forward(np.zeros((0, 2, 3)), np.zeros((6, 4)), np.zeros(4))
+
+
+def test_empty_batch_in_test_mode_leaves_running_stats_alone():
+    bn_param = {"mode": "test", "running_mean": np.ones(3), "running_var": np.ones(3)}
+    out, _ = batchnorm_forward(np.zeros((0, 3)), np.ones(3), np.zeros(3), bn_param)
+    assert out.shape == (0, 3)
+    assert np.all(bn_param["running_mean"] == 1) and np.all(bn_param["running_var"] == 1)
+
+
 # ----------------------------------------------------------------------------- conv
 
 

@@ -17,7 +17,7 @@ def check_data(X, name: str = "X") -> np.ndarray:
         raise ValueError(f"{name} must be a 2-D array of shape (N, D) (one row per example), "
                          f"got shape {X.shape}; reshape images with X.reshape(N, -1)")
     if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}); pass at least one example")
+        raise ValueError(f"{name} is empty (N = 0, shape {X.shape}); pass at least one example")
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
     return X
