@@ -40,6 +40,22 @@ except ImportError:
 else:
     HAVE_CYTHON = True
 
+# What `from cs231n.fast_layers import *` gives: the official layer names.
+__all__ = [
+    "conv_backward_fast",
+    "conv_backward_im2col",
+    "conv_backward_strides",
+    "conv_forward_fast",
+    "conv_forward_im2col",
+    "conv_forward_strides",
+    "max_pool_backward_fast",
+    "max_pool_backward_im2col",
+    "max_pool_backward_reshape",
+    "max_pool_forward_fast",
+    "max_pool_forward_im2col",
+    "max_pool_forward_reshape",
+]
+
 # Which kernels the layers call; tests and bench/conv.py set it to False to run the numpy path.
 USE_CYTHON: bool = HAVE_CYTHON
 

@@ -23,6 +23,31 @@ from cs231n._checks import (
     check_shape,
 )
 
+# What `from cs231n.layers import *` gives: the official layer names.
+__all__ = [
+    "affine_backward",
+    "affine_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "conv_backward_naive",
+    "conv_forward_naive",
+    "dropout_backward",
+    "dropout_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "max_pool_backward_naive",
+    "max_pool_forward_naive",
+    "relu_backward",
+    "relu_forward",
+    "softmax_loss",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
+    "svm_loss",
+]
+
 # ----------------------------------------------------------------------------
 # Input validation (not part of the student's task, hence outside the markers).
 # The checks shared with the fast layers live in cs231n._checks.

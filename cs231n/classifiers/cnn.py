@@ -15,7 +15,14 @@ from itertools import pairwise
 
 import numpy as np
 
+from cs231n import fast_layers, layer_utils, layers
 from cs231n._checks import check_int
+
+# As the official cnn.py, this module star-imports the layers (the course notebooks use
+# them after `from cs231n.classifiers.cnn import *`); the named imports are the ones the
+# models below use.
+from cs231n.fast_layers import *
+from cs231n.layer_utils import *
 from cs231n.layer_utils import (
     affine_norm_relu_backward,
     affine_norm_relu_forward,
@@ -30,6 +37,7 @@ from cs231n.layer_utils import (
     conv_relu_pool_backward,
     conv_relu_pool_forward,
 )
+from cs231n.layers import *
 from cs231n.layers import (
     affine_backward,
     affine_forward,
@@ -37,6 +45,11 @@ from cs231n.layers import (
     dropout_forward,
     softmax_loss,
 )
+
+__all__ = ["DeepConvNet", "ThreeLayerConvNet", "count_params"]
+__all__ += layers.__all__
+__all__ += fast_layers.__all__
+__all__ += layer_utils.__all__
 
 POOL_2X2 = {"pool_height": 2, "pool_width": 2, "stride": 2}
 

@@ -14,14 +14,26 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cs231n import layer_utils, layers
 from cs231n._checks import check_int
+
+# As the official fc_net.py, this module star-imports the layers (the course notebooks call
+# relu_forward, svm_loss, ... after `from cs231n.classifiers.fc_net import *`); the named
+# imports are the ones the models below use.
+from cs231n.layer_utils import *
 from cs231n.layer_utils import (
     affine_norm_relu_backward,
     affine_norm_relu_forward,
     affine_relu_backward,
     affine_relu_forward,
 )
+from cs231n.layers import *
 from cs231n.layers import affine_backward, affine_forward, softmax_loss
+
+__all__ = ["FullyConnectedNet", "TwoLayerNet"]
+__all__ += layers.__all__
+__all__ += layer_utils.__all__
+
 
 class TwoLayerNet:
     """A two-layer fully connected network with ReLU and softmax loss:
