@@ -13,8 +13,9 @@ from cs231n.classifiers._checks import (
 )
 from cs231n.classifiers.linear_svm import svm_loss_vectorized
 from cs231n.classifiers.softmax import softmax_loss_vectorized
+from cs231n.data_utils import mirror_rows
 
-__all__ = ["LinearClassifier", "LinearSVM", "Softmax"]
+__all__ = ["LinearClassifier", "LinearSVM", "Softmax", "mirror_averaged_predict"]
 
 
 class LinearClassifier:
@@ -185,3 +186,26 @@ class Softmax(LinearClassifier):
              reg: float) -> tuple[float, np.ndarray]:
         """Softmax cross-entropy loss and gradient on a minibatch; see LinearClassifier.loss."""
         return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
+
+
+def mirror_averaged_predict(model: LinearClassifier, X: np.ndarray,
+                            mean_image: np.ndarray) -> np.ndarray:
+    """Labels of a linear classifier from the scores of each image plus those of its
+    mirror image (test-time augmentation; the same as a mirror-symmetric W).
+
+    Inputs:
+    - model: a trained LinearClassifier, W of shape (D, K)
+    - X: (N, D) rows from data_utils.preprocess_linear (D = 3072 pixels, + 1 with the
+      bias column)
+    - mean_image: (3072,) the mean image that preprocess_linear subtracted
+
+    Returns:
+    - y_pred: (N,) the class with the largest summed score, argmax of X W + mirror(X) W
+    """
+    if model.W is None:
+        raise ValueError("this classifier has no weights yet: call train(X, y) "
+                         "(or set self.W) before mirror_averaged_predict")
+    X = check_data(X)
+    check_weights(model.W, X, "model.W")
+    scores = X @ model.W + mirror_rows(X, mean_image) @ model.W
+    return np.argmax(scores, axis=1)
