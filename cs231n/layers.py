@@ -437,7 +437,7 @@ def dropout_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------
-# Convolution and pooling (naive: loops over output positions, vectorized over N, C, F)
+# Convolution and pooling, naive: one loop per axis of the output (N, F or C, H', W')
 # ----------------------------------------------------------------------------
 
 

@@ -170,7 +170,7 @@ class TwoLayerNet:
 
         Inputs:
         - X: A numpy array of shape (N, D) giving training data.
-        - y: A numpy array f shape (N,) giving training labels; y[i] = c means that
+        - y: A numpy array of shape (N,) giving training labels; y[i] = c means that
           X[i] has label c, where 0 <= c < K.
         - X_val: A numpy array of shape (N_val, D) giving validation data.
         - y_val: A numpy array of shape (N_val,) giving validation labels.
