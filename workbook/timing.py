@@ -4,14 +4,15 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+from cs231n._checks import check_int
+
 
 def time_function(f: Callable, *args, repeat: int = 1, **kwargs) -> float:
     """Best wall time in seconds of `f(*args, **kwargs)` over `repeat` calls.
 
     The minimum is the least noisy estimate on a shared machine: noise only adds time.
     """
-    if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    check_int(repeat, "repeat")
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
