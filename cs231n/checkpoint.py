@@ -18,7 +18,8 @@ import os
 import tempfile
 import zipfile
 import zlib
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -31,24 +32,35 @@ class CheckpointError(ValueError):
     """A checkpoint file exists but cannot be read back (empty, truncated, not a checkpoint)."""
 
 
-def write_npz_atomic(filename: str | os.PathLike, arrays: dict[str, np.ndarray],
-                     compressed: bool = False) -> None:
-    """Write arrays to an .npz file so that a reader sees the old file or the complete new
-    one, never a partial write: write a temporary file beside it, then rename it."""
+def write_atomic(filename: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Create or replace filename with what write(f) writes, so that a reader sees the old
+    file or the complete new one, never a partial write: write a temporary file beside it,
+    flush it to disk, then rename it over filename."""
     filename = os.fspath(filename)
     directory = os.path.dirname(os.path.abspath(filename))
     os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(filename))
     try:
         with os.fdopen(fd, "wb") as f:
-            (np.savez_compressed if compressed else np.savez)(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); give it the mode open() would have.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, filename)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_npz_atomic(filename: str | os.PathLike, arrays: dict[str, np.ndarray],
+                     compressed: bool = False) -> None:
+    """np.savez (or np.savez_compressed) of arrays to filename, atomically (write_atomic)."""
+    save = np.savez_compressed if compressed else np.savez
+    write_atomic(filename, lambda f: save(f, **arrays))
 
 
 def save_checkpoint(filename: str | os.PathLike, state: dict) -> None:
@@ -96,20 +108,24 @@ def load_checkpoint(filename: str | os.PathLike) -> dict[str, Any]:
 
 
 def read_npz(filename: str | os.PathLike, error: type[Exception] = CheckpointError,
-             fix: str = "") -> dict[str, np.ndarray]:
-    """All arrays of an .npz file, read with allow_pickle=False.
+             fix: str = "", keys: Iterable[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file (all, or only `keys`), read with allow_pickle=False.
 
     Raises `error` (a message naming the file, then `fix`) for an empty, truncated or
-    garbage file, an .npy instead of an .npz, or pickled content, instead of the bare
-    EOFError / BadZipFile / zlib.error that numpy lets through.
+    garbage file, an .npy instead of an .npz, pickled content or a missing key, instead
+    of the bare EOFError / BadZipFile / zlib.error / KeyError that numpy lets through.
     """
     filename = os.fspath(filename)
     unreadable = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
     try:
         npz = np.load(filename, allow_pickle=False)
-        if isinstance(npz, np.lib.npyio.NpzFile):
+        if not isinstance(npz, np.lib.npyio.NpzFile):
+            npz = None
+        else:
             with npz:  # members are read lazily: a damaged one fails here, not in np.load
-                return {k: npz[k] for k in npz.files}
+                files = npz.files
+                wanted = files if keys is None else [k for k in keys if k in files]
+                arrays = {k: npz[k] for k in wanted}
     except FileNotFoundError:
         raise
     except unreadable as e:
@@ -117,7 +133,12 @@ def read_npz(filename: str | os.PathLike, error: type[Exception] = CheckpointErr
         reason = "pickled objects" if "pickle" in str(e) else f"{type(e).__name__}: {e}"
         raise error(f"{filename} is not a readable .npz file: it is empty, truncated, not an "
                     f"npz archive or holds pickled objects ({reason}). {fix}") from e
-    raise error(f"{filename} holds a single .npy array, not an .npz archive. {fix}")
+    if npz is None:
+        raise error(f"{filename} holds a single .npy array, not an .npz archive. {fix}")
+    missing = [k for k in keys or () if k not in arrays]
+    if missing:
+        raise error(f"{filename} has no array {missing[0]!r} (it has {sorted(files)}). {fix}")
+    return arrays
 
 
 def _encode(value, path: str, arrays: dict[str, np.ndarray]):

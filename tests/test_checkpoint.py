@@ -110,3 +110,13 @@ def test_read_npz_raises_the_callers_error(tmp_path):
         read_npz(tmp_path / "absent.npz", MyError)
     np.savez(tmp_path / "good.npz", a=np.arange(3))
     assert read_npz(tmp_path / "good.npz")["a"].tolist() == [0, 1, 2]
+
+
+def test_atomic_files_get_the_usual_permissions(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        checkpoint.write_atomic(tmp_path / "f.txt", lambda f: f.write(b"hello"))
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "f.txt").read_bytes() == b"hello"
+    assert (tmp_path / "f.txt").stat().st_mode & 0o777 == 0o644      # not mkstemp's 0600
