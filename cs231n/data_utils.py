@@ -133,6 +133,7 @@ def announce_source(name: str, source: str, path: Path, detail: str = "") -> Non
 
 
 def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):

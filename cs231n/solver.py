@@ -77,10 +77,11 @@ class NonFiniteLossError(FloatingPointError):
 
 
 def _in_notebook_kernel() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, Notebook, VS Code, nbclient, nbval)."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
-    return type(shell).__name__ == "ZMQInteractiveShell"
+    """True inside a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab, nbclient, nbval)."""
+    zmqshell = sys.modules.get("ipykernel.zmqshell")  # imported by every kernel, only there
+    if zmqshell is None:
+        return False
+    return isinstance(sys.modules["IPython"].get_ipython(), zmqshell.ZMQInteractiveShell)
 
 
 def _bar_class():
@@ -163,7 +164,8 @@ class Solver:
 
     Subclassing, for models trained on other data (e.g. captions): override
     - ``_check_data(self, data) -> int``: raise ValueError for data this Solver cannot
-      train on; return the number of training examples (it sets the epoch length);
+      train on; return the number of training examples (it sets the epoch length). It
+      runs first in __init__, before any attribute is set;
     - ``_sample_batch(self, batch_size) -> tuple``: a random training minibatch as the
       positional arguments of ``model.loss`` (the default returns (X_batch, y_batch));
     - ``_evaluate(self) -> (train_acc, val_acc) or None``: run at the first and last
