@@ -12,13 +12,13 @@ from pathlib import Path
 
 import numpy as np
 
+from cs231n import config
 from cs231n.data_utils import (
     RESTORE,
     DataNotFoundError,
     DatasetError,
     announce_source,
     find_dataset,
-    find_full_data,
     is_mini_file,
     verify_mini_file,
 )
@@ -93,7 +93,7 @@ def load_coco_data(base_dir=None, max_train=None, pca_features=True) -> dict:
     the file for one that is not HDF5 or not JSON.
     """
     if base_dir is None:
-        base_dir = find_full_data(COCO_DIR, key=CAPTIONS_FILE)
+        base_dir = config.find_full_data(COCO_DIR, key=CAPTIONS_FILE)
         if base_dir is None:
             raise DataNotFoundError(f"COCO captioning data ({COCO_DIR}/{CAPTIONS_FILE}) not "
                                     f"found in $CS231N_DATA, cs231n/datasets/ or datasets/. "

@@ -1,6 +1,6 @@
 """Dataset loaders with the official CS231n names: CIFAR-10, MNIST, the 25 ImageNet images, COCO.
 
-Each dataset is looked for, in this order (see `data_locations`):
+Each dataset is looked for, in this order (see `config.data_dirs`):
   1. ``$CS231N_DATA``            a folder in the official layouts (e.g. ../shared/data);
   2. ``cs231n/datasets/``        RELATIVE TO THE WORKING DIRECTORY: where the official
                                  notebooks (run from ``assignmentN/``) keep the course's data;
@@ -37,7 +37,6 @@ IMAGENET_FILE = "imagenet_val_25.npz"
 MINI_CIFAR = "cifar10_mini.npz"
 MINI_MNIST = "mnist_mini.npz"
 # Where the official notebooks keep the course's data, relative to the notebook's folder.
-COURSE_DATASETS = Path("cs231n") / "datasets"
 # sha256 of the course's imagenet_val_25.npz: only this exact file is unpickled (for its label_map).
 IMAGENET_SHA256 = "35141609d22457c791e8fbe10c2d3b09ed0d6a04b669173e9fbebb0b4915cd3c"
 FETCH = ("Run `make data` to download the official files, or set CS231N_DATA to a folder "
@@ -64,39 +63,8 @@ def __getattr__(name: str):
 
 # --------------------------------------------------------------------------- locating files
 
-def data_locations() -> list[tuple[str, Path]]:
-    """The folders searched for full data, in order, as (label, path) pairs:
-    $CS231N_DATA, <cwd>/cs231n/datasets (the official notebooks' place), datasets/."""
-    course = ("cs231n/datasets/ next to the notebook", (Path.cwd() / COURSE_DATASETS).resolve())
-    locations = []
-    for label, path in config.data_dirs():
-        if Path(path) == config.DATASETS_DIR:
-            locations.append(course)           # after $CS231N_DATA, before datasets/
-        locations.append((label, Path(path)))
-    unique = {}
-    for label, path in locations:              # e.g. CS231N_DATA=cs231n/datasets: look once
-        unique.setdefault(path, label)
-    return [(label, path) for path, label in unique.items()]
-
-
-def find_full_data(relpath: str, key: str | None = None) -> Path | None:
-    """The first ``<location>/relpath`` that holds its key file, or None.
-
-    Inputs:
-    - relpath: the dataset's path in the official layout ('cifar-10-batches-py',
-      'imagenet_val_25.npz', 'images/kitten.jpg')
-    - key: for a folder, a file inside it that must exist ('data_batch_1'); None when
-      relpath is itself a file
-    """
-    for _, base in data_locations():
-        candidate = base / relpath
-        if (candidate / key).is_file() if key else candidate.is_file():
-            return candidate
-    return None
-
-
 def _missing(what: str, relpath: str) -> DataNotFoundError:
-    places = ", ".join(f"{label} ({path / relpath})" for label, path in data_locations())
+    places = ", ".join(f"{label} ({path / relpath})" for label, path in config.data_dirs())
     return DataNotFoundError(f"{what} not found. Looked in {places} and in the embedded "
                              f"bundle datasets/mini/. {FETCH}")
 
@@ -177,7 +145,7 @@ def verify_mini_file(path: Path) -> None:
 
 def find_dataset(full_relpath: str, mini_relpath: str | None, name: str,
                  key: str | None = None) -> tuple[Path, str]:
-    """Locate a dataset: full copy first (see data_locations), then the embedded bundle.
+    """Locate a dataset: full copy first (see config.data_dirs), then the embedded bundle.
 
     Inputs:
     - full_relpath: its path in the official layout ('cifar-10-batches-py', 'imagenet_val_25.npz')
@@ -190,7 +158,7 @@ def find_dataset(full_relpath: str, mini_relpath: str | None, name: str,
     Raises DataNotFoundError naming `make data` when there is neither.
     """
     key_relpath = f"{full_relpath}/{key}" if key else full_relpath
-    full = find_full_data(full_relpath, key)
+    full = config.find_full_data(full_relpath, key)
     if full is not None:
         _report_env_lacks(name, key_relpath, full)
         return full, "full"
@@ -260,7 +228,7 @@ def _cifar_root(ROOT) -> tuple[Path, str]:
         if ROOT.suffix == ".npz" and is_mini_file(ROOT):
             verify_mini_file(ROOT)
         return ROOT, "mini" if ROOT.suffix == ".npz" else "full"
-    if ROOT.parts[-3:] == (*COURSE_DATASETS.parts, CIFAR_DIR):
+    if ROOT.parts[-3:] == (*config.COURSE_DATASETS.parts, CIFAR_DIR):
         # The official notebooks pass 'cs231n/datasets/cifar-10-batches-py'; where the data
         # lives elsewhere (CS231N_DATA, datasets/, the bundle) they still run unchanged.
         return find_dataset(CIFAR_DIR, MINI_CIFAR, "CIFAR-10", key=CIFAR_FILES[0])
@@ -392,20 +360,6 @@ def mirror_rows(X: np.ndarray, mean_image: np.ndarray, image_shape=(32, 32, 3)) 
     out = np.array(X)
     out[:, :pixels] = images[:, :, ::-1, :].reshape(len(X), pixels) - mean_image
     return out
-
-
-def mirror_averaged_predict(model, X: np.ndarray, mean_image: np.ndarray) -> np.ndarray:
-    """Labels of a linear classifier from the scores of each image plus those of its
-    mirror image (test-time augmentation; the same as a mirror-symmetric W).
-
-    Inputs:
-    - model: a trained LinearClassifier, W of shape (D, K)
-    - X: (N, D) rows from preprocess_linear
-    - mean_image: (3072,) the mean image that preprocess_linear subtracted
-    Returns y_pred (N,).
-    """
-    scores = X @ model.W + mirror_rows(X, mean_image) @ model.W
-    return np.argmax(scores, axis=1)
 
 
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):

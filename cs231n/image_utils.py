@@ -68,12 +68,12 @@ def blur_image(X: np.ndarray, sigma: float = 1.0) -> np.ndarray:
 def find_image(name: str) -> Path:
     """Path of a course image (kitten.jpg, sky.jpg, tubingen.jpg, starry_night.jpg, ...).
 
-    Looks in images/ and styles/ of the full-data locations (data_utils.data_locations),
+    Looks in images/ and styles/ of the full-data locations (config.data_dirs),
     then of the embedded bundle, whose files are checksum-verified.
     Raises DataNotFoundError (a FileNotFoundError) when no location has it.
     """
     for folder in ("images", "styles"):
-        full = data_utils.find_full_data(f"{folder}/{name}")
+        full = config.find_full_data(f"{folder}/{name}")
         if full is not None:
             return full
     for folder in ("images", "styles"):

@@ -37,22 +37,15 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from tqdm.std import TqdmWarning
-from tqdm.std import tqdm as text_tqdm
 
 from cs231n import optim
 from cs231n.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from cs231n.optim import OPTIM_KEYS
+from cs231n.progress import progress, say
 
 __all__ = ["OPTIM_KEYS", "NonFiniteLossError", "Solver", "load_checkpoint", "progress"]
 
-UPDATE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
-# The optim_config keys each rule of cs231n.optim reads: its hyperparameters, then its state.
-OPTIM_KEYS = {
-    "sgd": ("learning_rate",),
-    "sgd_momentum": ("learning_rate", "momentum", "velocity"),
-    "rmsprop": ("learning_rate", "decay_rate", "epsilon", "cache"),
-    "adam": ("learning_rate", "beta1", "beta2", "epsilon", "m", "v", "t"),
-}
+UPDATE_RULES = tuple(OPTIM_KEYS)
 DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
 # Without print_every, a run prints about this many loss lines (and never more often
 # than the course's every 10 iterations): a 4,590-iteration run stays readable.
@@ -71,58 +64,6 @@ class NonFiniteLossError(FloatingPointError):
             f"loss became {loss} at iteration {iteration} (epoch {epoch}); training stopped "
             "with the parameters of the previous iteration. Try a smaller learning_rate or "
             "weight_scale, and check the data for NaN or inf.")
-
-
-# ---------------------------------------------------------------------- progress bars
-
-
-def _in_notebook_kernel() -> bool:
-    """True inside a Jupyter kernel (JupyterLab, Notebook, VS Code, Colab, nbclient, nbval)."""
-    zmqshell = sys.modules.get("ipykernel.zmqshell")  # imported by every kernel, only there
-    if zmqshell is None:
-        return False
-    return isinstance(sys.modules["IPython"].get_ipython(), zmqshell.ZMQInteractiveShell)
-
-
-def _bar_class():
-    """The tqdm class to draw with here, or None where a bar would only add noise.
-
-    In a kernel: the ipywidgets bar, ONE widget that updates in place (what tqdm.auto
-    picks there); under nbclient/nbval it leaves one display output, not a line per
-    update. A kernel without ipywidgets gets no bar: tqdm's text fallback would write
-    a stream output per update into the notebook (and warn "IProgress not found").
-    Outside a kernel: the text bar on a terminal; none when stderr is a file or a pipe
-    (CI logs, pytest), where every redraw would be a new line.
-    """
-    if _in_notebook_kernel():
-        try:
-            import ipywidgets  # noqa: F401
-        except ImportError:
-            return None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", TqdmWarning)
-            from tqdm.notebook import IProgress
-            from tqdm.notebook import tqdm as notebook_tqdm
-        return notebook_tqdm if IProgress is not None else None
-    return text_tqdm if sys.stderr.isatty() else None
-
-
-def progress(iterable: Iterable | None = None, *, total: int | None = None,
-             desc: str | None = None, disable: bool = False, **kwargs) -> text_tqdm:
-    """A tqdm progress bar that is one widget in Jupyter and leaves no text in saved notebooks.
-
-    Same arguments as ``tqdm``. Where no bar can be drawn cleanly (see _bar_class) it
-    returns a disabled bar: iterating and ``update`` still work and print nothing.
-    """
-    cls = _bar_class()
-    if disable or cls is None:
-        return text_tqdm(iterable, total=total, desc=desc, disable=True)
-    return cls(iterable, total=total, desc=desc, **kwargs)
-
-
-def _say(message: str) -> None:
-    """Print a line without tearing a text progress bar (tqdm.write clears and redraws it)."""
-    text_tqdm.write(message, file=sys.stdout)
 
 
 # ---------------------------------------------------------------------- the Solver
@@ -332,7 +273,7 @@ class Solver:
                 self.iteration = t + 1
                 bar.update(1)
                 if self.verbose and t % print_every == 0:
-                    _say(f"(Iteration {t + 1} / {num_iterations}) "
+                    say(f"(Iteration {t + 1} / {num_iterations}) "
                          f"loss: {self.loss_history[-1]:f}")
 
                 # At the end of every epoch, increment the epoch counter and decay
@@ -363,7 +304,7 @@ class Solver:
             self.train_acc_history.append(train_acc)
             self.val_acc_history.append(val_acc)
             if self.verbose:
-                _say(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; "
+                say(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; "
                      f"val_acc: {val_acc:f}")
             if val_acc > self.best_val_acc:
                 self.best_val_acc = val_acc

@@ -147,19 +147,6 @@ def test_mirror_rows_is_the_preprocessed_mirror_image():
         data_utils.mirror_rows(out["X_train"][:, :10], mean, image_shape=(4, 5, 3))
 
 
-def test_mirror_averaged_predict_sums_the_scores_of_both_views():
-    rng = np.random.default_rng(1)
-    images = rng.integers(0, 256, size=(6, 32, 32, 3)).astype(float)
-    out, mean = data_utils.preprocess_linear({"X_train": images})
-    X = out["X_train"]
-    model = type("Model", (), {"W": rng.standard_normal((X.shape[1], 4))})()
-    expected = np.argmax(X @ model.W + data_utils.mirror_rows(X, mean) @ model.W, axis=1)
-    np.testing.assert_array_equal(data_utils.mirror_averaged_predict(model, X, mean), expected)
-    # a mirror image gets the same label as its original
-    mirrored = data_utils.mirror_rows(X, mean)
-    np.testing.assert_array_equal(data_utils.mirror_averaged_predict(model, mirrored, mean), expected)
-
-
 def test_mini_checksum_mismatch_names_the_file(monkeypatch, tmp_path):
     mini = tmp_path / "mini"
     shutil.copytree(config.MINI_DIR, mini)
@@ -242,9 +229,9 @@ def make_cifar(root, n):
 
 def test_lookup_order(no_full_data, monkeypatch, tmp_path):
     monkeypatch.setenv("CS231N_DATA", str(tmp_path / "env"))
-    labels = [label for label, _ in data_utils.data_locations()]
+    labels = [label for label, _ in config.data_dirs()]
     assert labels == ["$CS231N_DATA", "cs231n/datasets/ next to the notebook", "datasets/"]
-    assert data_utils.data_locations()[1][1] == tmp_path / "cs231n" / "datasets"
+    assert config.data_dirs()[1][1] == tmp_path / "cs231n" / "datasets"
 
 
 def test_the_official_notebooks_data_folder_is_found(no_full_data, monkeypatch, tmp_path):

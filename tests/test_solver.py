@@ -13,7 +13,8 @@ from cs231n import optim
 from cs231n import solver as solver_module
 from cs231n.checkpoint import CheckpointError, save_checkpoint
 from cs231n.classifiers.fc_net import FullyConnectedNet, TwoLayerNet
-from cs231n.solver import OPTIM_KEYS, NonFiniteLossError, Solver, load_checkpoint, progress
+from cs231n.optim import OPTIM_KEYS
+from cs231n.solver import NonFiniteLossError, Solver, load_checkpoint
 
 pytestmark = pytest.mark.a2
 
@@ -380,31 +381,6 @@ def test_a_subclass_only_overrides_the_data_hooks(tmp_path):
 
 
 # ---------------------------------------------------------------------- progress and printing
-
-
-def test_outside_a_terminal_or_notebook_there_is_no_bar(data, capsys):
-    assert solver_module._bar_class() is None              # pytest: stderr is not a terminal
-    bar = progress(range(3), desc="x")
-    assert list(bar) == [0, 1, 2] and bar.disable
-    Solver(small_net(), data, batch_size=10, num_epochs=2).train()
-    captured = capsys.readouterr()
-    assert captured.err == "" and "\r" not in captured.out
-
-
-def test_on_a_terminal_the_text_bar_is_used(monkeypatch):
-    monkeypatch.setattr(sys, "stderr", type("Tty", (io.StringIO,), {"isatty": lambda s: True})())
-    assert solver_module._bar_class() is solver_module.text_tqdm
-
-
-def test_in_a_notebook_the_bar_is_one_widget_or_none(monkeypatch):
-    pytest.importorskip("ipywidgets")
-    monkeypatch.setattr(solver_module, "_in_notebook_kernel", lambda: True)
-    assert solver_module._bar_class().__module__ == "tqdm.notebook"
-    monkeypatch.setitem(sys.modules, "ipywidgets", None)   # a kernel without ipywidgets
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")                      # no "IProgress not found" warning
-        assert solver_module._bar_class() is None
-        assert progress(range(2), total=2).disable
 
 
 def test_the_default_prints_a_few_dozen_lines_at_most(data, capsys):
