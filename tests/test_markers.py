@@ -1,6 +1,6 @@
 """The solution blocks of the layer and classifier modules can be stripped into a starter kit.
 
-A starter kit (cs231n.starter) replaces each block between the official markers by `pass`.
+A starter kit (workbook.starter) replaces each block between the official markers by `pass`.
 Code outside the markers must then still run: it may not read a name that only the
 stripped block assigned (it would raise NameError in the student's starter file).
 """
@@ -10,7 +10,7 @@ import builtins
 import pytest
 
 from cs231n import config
-from cs231n.starter import END, START, strip_solutions
+from workbook.starter import END, START, strip_solutions
 
 MODULES = ["layers.py", "layer_utils.py", "fast_layers.py", "im2col.py", "gradient_check.py",
            "_checks.py", *[f"classifiers/{p.name}" for p in
