@@ -220,6 +220,8 @@ def word_embedding_forward(x: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, tu
     """
     if np.ndim(W) != 2:
         raise _shape_error("word_embedding_forward", "W", W, "(V, D)")
+    if np.ndim(x) != 2:
+        raise _shape_error("word_embedding_forward", "x", x, "(N, T)")
     _check_indices("word_embedding_forward", "x", x, W.shape[0])
     out, cache = None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****

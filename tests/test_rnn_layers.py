@@ -437,6 +437,8 @@ def test_word_indices_are_checked():
         word_embedding_forward(np.array([[0, 5]]), W)
     with pytest.raises(ValueError, match="integer word indices"):
         word_embedding_forward(np.array([[0.0, 1.0]]), W)
+    with pytest.raises(ValueError, match=r"x must have shape \(N, T\)"):
+        word_embedding_forward(np.array([0, 1]), W)
     with pytest.raises(ValueError, match=r"must lie in \[0, 3\)"):
         temporal_softmax_loss(np.zeros((1, 2, 3)), np.array([[0, 3]]), np.ones((1, 2), bool))
     with pytest.raises(ValueError, match="mask must have shape"):
