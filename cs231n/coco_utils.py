@@ -147,5 +147,6 @@ def sample_coco_minibatch(data, batch_size=100, split="train"):
     captions = data[f"{split}_captions"][mask]
     image_idxs = data[f"{split}_image_idxs"][mask]
     image_features = data[f"{split}_features"][image_idxs]
-    urls = data[f"{split}_urls"][image_idxs] if f"{split}_urls" in data else None
+    all_urls = data.get(f"{split}_urls")  # a generated corpus has images, not urls
+    urls = None if all_urls is None else all_urls[image_idxs]
     return captions, image_features, urls
