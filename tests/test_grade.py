@@ -99,11 +99,17 @@ def tiny(tmp_path):
         "tests/test_tiny.py": f"""
 import os
 from pathlib import Path
+import pytest
 import cs231n
 
 def test_knn_is_the_students_copy():
     assert cs231n.WHO == 'the student'
     assert Path(cs231n.__file__).resolve().is_relative_to({str(student)!r})
+
+def test_knn_never_borrows_a_module_the_copy_lacks():
+    # cs231n.optim exists in the workbook the venv installs in editable mode (make setup)
+    with pytest.raises(ModuleNotFoundError):
+        import cs231n.optim
 
 def test_knn_value():
     from cs231n.knn import f
@@ -133,13 +139,13 @@ def test_grades_each_task_of_a_tiny_copy(tiny):
     result = grade.grade(student, suite_dir / "tests", timeout=300)
     assert result.problem == ""
     rows = {t: (r.passed, r.total, r.points) for t, r in result.tasks.items()}
-    assert rows == {"knn": (2, 2, 10), "svm": (0, 1, 0), "conv": (0, 1, 0)}
+    assert rows == {"knn": (3, 3, 10), "svm": (0, 1, 0), "conv": (0, 1, 0)}
     assert result.tasks["svm"].note == "NotImplementedError: svm: implement g (see svm.ipynb)"
     assert result.tasks["conv"].note.startswith("tests/test_broken.py did not import: ")
     assert "SyntaxError" in result.tasks["conv"].note
     assert result.ungraded == 1 and result.exit_status == 1
     table = result.table().splitlines()
-    assert table[1].split() == ["knn", "2/2", "10/10"]
+    assert table[1].split() == ["knn", "3/3", "10/10"]
     assert table[2].split()[:3] == ["svm", "0/1", "0/10"]
     assert "NotImplementedError: svm: implement g (see svm.ipynb)" in table[2]
     assert "total" in table[4] and "10/30" in table[4]

@@ -38,6 +38,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatch
 from pathlib import Path
 
+from workbook import starter
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 POINTS = 10                  # per task, all or nothing
 DEFAULT_TIMEOUT = 3600       # seconds for the whole test run
@@ -145,7 +147,8 @@ def parse_report(xml_path: Path, suite) -> Grade:
             continue
         task = props.get("task")
         if task not in grade.tasks:
-            grade.ungraded += 1
+            if Path(case.get("file") or "").name not in starter.TOOLING_TESTS:
+                grade.ungraded += 1
             continue
         result = grade.tasks[task]
         if failure is not None:
@@ -172,6 +175,29 @@ def _run(cmd, env, cwd, timeout, log: Path) -> tuple[int | None, str]:
     return rc, log.read_text(errors="replace")
 
 
+# Runs in the grading process before anything is imported: only the copy's `cs231n` may be found.
+# An editable install of a workbook (pip install -e ., as `make setup` does) adds an import hook
+# that would quietly supply OUR module for any module the copy lacks; path entries holding another
+# cs231n/ are dropped too. argv: STUDENT_DIR where | STUDENT_DIR pytest PYTEST_ARGS...
+_BOOT = """
+import os, sys
+from pathlib import Path
+student, mode, args = Path(sys.argv[1]).resolve(), sys.argv[2], sys.argv[3:]
+foreign = lambda f: getattr(f, "__module__", "").startswith("__editable__")
+sys.meta_path[:] = [f for f in sys.meta_path if not foreign(f)]
+sys.path_hooks[:] = [h for h in sys.path_hooks if not foreign(h)]
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() == student
+               or not (Path(p or ".") / "cs231n").exists()]
+sys.path_importer_cache.clear()
+if mode == "where":
+    import cs231n
+    print(cs231n.__file__)
+else:
+    import pytest
+    sys.exit(pytest.main(args))
+"""
+
+
 def grade(student: Path, tests_dir: Path = REPO_ROOT / "tests", timeout: float = DEFAULT_TIMEOUT,
           verbose: bool = False) -> Grade:
     """Run the suite in tests_dir against student/cs231n and score it by task."""
@@ -188,7 +214,7 @@ def grade(student: Path, tests_dir: Path = REPO_ROOT / "tests", timeout: float =
     with tempfile.TemporaryDirectory(prefix="cs231n-grade-") as work:
         work = Path(work)
         # `import cs231n` must be the copy's, not this repository's (editable install, rootdir)
-        where = subprocess.run([sys.executable, "-P", "-c", "import cs231n; print(cs231n.__file__)"],
+        where = subprocess.run([sys.executable, "-P", "-c", _BOOT, str(student), "where"],
                                env=env, cwd=work, capture_output=True, text=True, timeout=600,
                                check=False)
         found = where.stdout.strip().splitlines()[-1:] if where.returncode == 0 else []
@@ -197,7 +223,9 @@ def grade(student: Path, tests_dir: Path = REPO_ROOT / "tests", timeout: float =
             return empty
         report = work / "report.xml"
         pythonpath = str(student) if not re.search(r"\s", str(student)) else ""
-        cmd = [sys.executable, "-P", "-m", "pytest", str(tests_dir), "--rootdir", str(rootdir),
+        tooling = [f"--ignore={tests_dir / name}" for name in starter.TOOLING_TESTS]
+        cmd = [sys.executable, "-P", "-c", _BOOT, str(student), "pytest",
+               str(tests_dir), *tooling, "--rootdir", str(rootdir),
                "-c", str(rootdir / "pyproject.toml"), "-o", f"pythonpath={pythonpath}",
                "-p", "no:cacheprovider", "-q", "--tb=short", "-m", " or ".join(suite.TASKS),
                "--continue-on-collection-errors", f"--junitxml={report}",
@@ -221,8 +249,6 @@ def grade(student: Path, tests_dir: Path = REPO_ROOT / "tests", timeout: float =
 
 def kit_check(solutions_report: Path | None, tests_dir: Path = REPO_ROOT / "tests") -> int:
     """The solutions score every task in full, a fresh kit every task at zero; 0 when both hold."""
-    from workbook import starter
-
     problems = []
     suite = load_suite(tests_dir)
     t0 = time.perf_counter()
