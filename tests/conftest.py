@@ -32,10 +32,10 @@ TASK_TABLE = [
     ("test_softmax.py", None, "softmax"),
     ("test_neural_net.py", None, "two_layer_net"),
     ("test_features.py", None, "features"),
-    ("test_layers.py", r"batchnorm|layernorm|groupnorm", "batchnorm"),
+    ("test_layers.py", r"batchnorm|layernorm|groupnorm|running_stats", "batchnorm"),
     ("test_layers.py", r"dropout", "dropout"),
     ("test_layers.py", r"conv|max_pool", "conv"),
-    ("test_layers.py", r"affine|relu|svm_loss|softmax_loss|losses", "fc_net"),
+    ("test_layers.py", r"affine|relu|svm_loss|softmax_loss|losses|empty_batches", "fc_net"),
     ("test_layer_utils.py", r"norm", "batchnorm"),
     ("test_layer_utils.py", r"conv", "conv"),
     ("test_layer_utils.py", r"affine_relu", "fc_net"),
@@ -52,7 +52,7 @@ TASK_TABLE = [
     ("test_rnn_layers.py", r"lstm", "lstm"),
     ("test_rnn_layers.py", None, "rnn"),
     ("test_rnn.py", None, "captioning"),
-    ("test_captioning*.py", None, "captioning"),
+    ("test_captioning_solver.py", None, "captioning"),
     ("test_net_visualization*.py", None, "net_visualization"),
     ("test_style_transfer*.py", None, "style_transfer"),
     ("test_gan*.py", None, "gan"),
@@ -61,7 +61,10 @@ TASK_TABLE = [
 UNGRADED = ("test_config.py", "test_data_utils.py", "test_data_augmentation.py",
             "test_get_datasets.py", "test_gradient_check.py", "test_vis_utils.py",
             "test_display.py", "test_timing.py", "test_results.py", "test_starter.py",
-            "test_grade.py", "test_run_notebooks.py", "test_coco_utils.py", "test_image_utils.py")
+            "test_grade.py", "test_run_notebooks.py", "test_coco_utils.py", "test_image_utils.py",
+            "test_checkpoint.py", "test_imports.py", "test_progress.py",
+            "test_captioning_metrics.py", "test_captioning_corpus.py", "test_squeezenet.py",
+            "test_cifar10_training.py")
 
 
 def task_for(filename: str, test_name: str) -> str | None:
