@@ -1,6 +1,6 @@
 # cs231n workbook. Every target sets up .venv when needed (fast when already in place).
 #   make run     execute every notebook in order (embedded data unless CS231N_DATA is set), print results
-#   make test    unit tests, then every notebook under nbval (quick mode, embedded data)
+#   make test    lint, unit tests (+ the student kit built and graded), then every notebook under nbval
 # Options: make run QUICK=1 ASSIGNMENT=2 NOTEBOOK=svm INPLACE=1
 
 PYTHON ?= python3
@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 RUN_ARGS := $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(INPLACE),--inplace,) $(NOTEBOOK)
 QUICK_ENV := $(if $(QUICK),CS231N_QUICK=1,)
 
-.PHONY: setup run test unit kit-check nbval lab data bench mini starter grade clean
+.PHONY: setup run test lint unit kit-check nbval lab data bench mini starter grade clean
 
 setup: $(STAMP) $(EXT)
 
@@ -37,7 +37,11 @@ run: setup
 	$(QUICK_ENV) $(PY) -m workbook.run_notebooks $(RUN_ARGS)
 
 # The unit tests run once, inside kit-check (their report also grades the solutions).
-test: kit-check nbval
+test: lint kit-check nbval
+
+# Lint: the rule set and its reasons are in pyproject.toml; zero findings is the rule.
+lint: setup
+	$(PY) -m ruff check .
 
 unit: setup
 	$(PY) -m pytest -q tests

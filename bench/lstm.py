@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> dict:
             continue
         num, den = (best["ours"], best[other]) if other == "torch" else (best[other], best["ours"])
         label = "ours / torch" if other == "torch" else "per-step / ours"
-        r = tuple(n / d for n, d in zip(num, den))
+        r = tuple(n / d for n, d in zip(num, den, strict=True))
         ratios[label] = r
         print(f"{label:16s} fwd {r[0]:5.2f}x   bwd {r[1]:5.2f}x   fwd+bwd {r[2]:5.2f}x")
     return ratios

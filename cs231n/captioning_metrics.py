@@ -88,7 +88,7 @@ def bleu_scores(predictions: Sequence[Caption], references: Sequence,
         scores = corpus_bleu(refs, hyps, weights=weights, smoothing_function=smoothing_function)
     if len(weights) == 1:           # NLTK returns a bare number for a single weight tuple
         scores = [scores]
-    return {f"BLEU-{n}": float(s) for n, s in zip(range(1, max_n + 1), scores)}
+    return {f"BLEU-{n}": float(s) for n, s in zip(range(1, max_n + 1), scores, strict=True)}
 
 
 def exact_match_rate(predictions: Sequence[Caption], references: Sequence) -> float:
@@ -97,7 +97,7 @@ def exact_match_rate(predictions: Sequence[Caption], references: Sequence) -> fl
     Inputs as bleu_scores. Returns a float in [0, 1].
     """
     hyps, refs = _tokenized(predictions, references)
-    return sum(h in group for h, group in zip(hyps, refs)) / len(hyps)
+    return sum(h in group for h, group in zip(hyps, refs, strict=True)) / len(hyps)
 
 
 def caption_metrics(predictions: Sequence[Caption], references: Sequence) -> dict[str, float]:

@@ -186,4 +186,4 @@ def check_layer_gradients(forward: Callable, backward: Callable,
                          f"for the {len(inputs)} inputs {list(inputs)}; it must return one "
                          f"per input, in order")
     numeric = numeric_layer_gradients(forward, inputs, dout, h=h)
-    return {name: rel_error(grad, num) for grad, (name, num) in zip(analytic, numeric.items())}
+    return {name: rel_error(grad, num) for grad, (name, num) in zip(analytic, numeric.items(), strict=True)}

@@ -582,8 +582,8 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
             for i in range(H_out):
                 for j in range(W_out):
                     window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
-                    k, l = np.unravel_index(np.argmax(window), window.shape)
-                    dx[n, c, i * stride + k, j * stride + l] += dout[n, c, i, j]
+                    di, dj = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * stride + di, j * stride + dj] += dout[n, c, i, j]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return dx
 

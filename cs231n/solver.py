@@ -31,9 +31,6 @@ import difflib
 import math
 import numbers
 import os
-import sys
-import warnings
-from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -294,7 +291,7 @@ class Solver:
 
         if self.best_params:
             self.model.params = {k: v.copy() for k, v in self.best_params.items()}
-            for bn_param, best in zip(_bn_params(self.model), self.best_bn_params):
+            for bn_param, best in zip(_bn_params(self.model), self.best_bn_params, strict=True):
                 bn_param.update({k: v.copy() for k, v in best.items()})
 
     def _check_and_record(self) -> None:
@@ -363,7 +360,7 @@ class Solver:
         try:
             meta = ckpt["meta"]
             self._check_fits(filename, meta, ckpt["params"], ckpt["bn_params"])
-            for bn_param, saved in zip(_bn_params(self.model), ckpt["bn_params"]):
+            for bn_param, saved in zip(_bn_params(self.model), ckpt["bn_params"], strict=True):
                 bn_param.update(saved)
             self.model.params = ckpt["params"]
             self.optim_configs = ckpt["optim_configs"]

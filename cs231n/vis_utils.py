@@ -16,7 +16,7 @@ def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> n
     Returns: grid (G*(H+padding)-padding, G*(W+padding)-padding, C), G = ceil(sqrt(N)).
     """
     N, H, W, C = Xs.shape
-    grid_size = int(ceil(sqrt(N)))
+    grid_size = ceil(sqrt(N))
     grid_height = H * grid_size + padding * (grid_size - 1)
     grid_width = W * grid_size + padding * (grid_size - 1)
     grid = np.zeros((grid_height, grid_width, C))
@@ -31,7 +31,7 @@ def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> n
 def vis_grid(Xs: np.ndarray) -> np.ndarray:
     """Tile (N, H, W, C) images on a square grid with one pixel of padding, unscaled."""
     N, H, W, C = Xs.shape
-    A = int(ceil(sqrt(N)))
+    A = ceil(sqrt(N))
     G = np.ones((A * H + A, A * W + A, C), Xs.dtype) * np.min(Xs)
     for n in range(N):
         y, x = divmod(n, A)

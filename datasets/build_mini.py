@@ -23,8 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from cs231n import data_utils
-from cs231n.checkpoint import write_atomic, write_npz_atomic
+from cs231n import data_utils  # noqa: E402  (after the sys.path line: runs from a checkout)
+from cs231n.checkpoint import write_atomic, write_npz_atomic  # noqa: E402
 
 OUT = REPO / "datasets" / "mini"
 COPIED = ["squeezenet/squeezenet1_1_torchvision_keys_rgb_normalized.npz",

@@ -192,7 +192,7 @@ def test_deep_conv_net_test_mode_uses_running_stats():
     running = [p["running_mean"].copy() for p in model.bn_params]
     scores = model.loss(X)
     assert all(p["mode"] == "test" for p in model.bn_params)
-    assert all(np.array_equal(p["running_mean"], r) for p, r in zip(model.bn_params, running))
+    assert all(np.array_equal(p["running_mean"], r) for p, r in zip(model.bn_params, running, strict=True))
     assert np.allclose(model.loss(X[:2]), scores[:2])   # per-example, no batch statistics
 
 

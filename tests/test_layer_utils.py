@@ -46,7 +46,7 @@ def check_sandwich(forward, backward, arrays, torch_forward, numeric_tol=1e-7):
     t_out = torch_forward(*ts)
     t_out.backward(torch.tensor(dout))
     assert rel_error(out, t_out.detach().numpy()) < 1e-10
-    for g, t in zip(grads, ts):
+    for g, t in zip(grads, ts, strict=True):
         assert close(g, t.grad.numpy(), 1e-9, 1e-13)
 
 

@@ -55,7 +55,7 @@ def max_numeric_error(forward, backward, inputs, dout):
 
 
 def assert_close(actual, expected, tol):
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         assert rel_error(a, e) < tol
 
 

@@ -160,7 +160,7 @@ def test_sample_is_greedy_and_stops_after_end(cell_type):
     assert captions.shape == (40, 7) and captions.dtype == np.int32
     full = reference_greedy(model, features, 7)
     ended = 0
-    for row, ref in zip(captions, full):
+    for row, ref in zip(captions, full, strict=True):
         stop = np.flatnonzero(ref == model._end)
         n = stop[0] + 1 if stop.size else 7               # words up to and with <END>
         assert np.array_equal(row[:n], ref[:n])

@@ -50,7 +50,7 @@ def numeric_grads(forward, arrays, dout):
 
 def assert_close(actual, expected, tol):
     assert len(actual) == len(expected)
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         assert rel_error(a, e) < tol
 
 
@@ -284,8 +284,8 @@ def test_sequence_backward_leaves_its_cache_intact(forward, backward, gates):
     saved = [np.copy(c) for c in cache]
     dh = np.random.randn(N, T, H)
     first = backward(dh, cache)
-    assert all(np.array_equal(s, c) for s, c in zip(saved, cache))
-    assert all(np.array_equal(a, b) for a, b in zip(backward(dh, cache), first))
+    assert all(np.array_equal(s, c) for s, c in zip(saved, cache, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(backward(dh, cache), first, strict=True))
 
 
 @pytest.mark.parametrize("forward, backward, gates", [(rnn_forward, rnn_backward, 1),

@@ -1,10 +1,7 @@
 """cs231n.solver: training on a tiny problem, checkpoints and resume, option checks, a
 subclass for another model family, and progress output that stays out of notebooks."""
 import inspect
-import io
 import os
-import sys
-import warnings
 
 import numpy as np
 import pytest
@@ -167,7 +164,7 @@ def test_resume_continues_exactly(data, tmp_path):
     assert resumed.val_acc_history == straight.val_acc_history
     for k in straight.model.params:
         assert np.array_equal(resumed.model.params[k], straight.model.params[k])
-    for mine, theirs in zip(resumed.model.bn_params, straight.model.bn_params):
+    for mine, theirs in zip(resumed.model.bn_params, straight.model.bn_params, strict=True):
         assert np.array_equal(mine["running_var"], theirs["running_var"])
 
 
@@ -412,7 +409,7 @@ def test_under_nbclient_a_run_leaves_one_widget_and_no_progress_text():
     repo = os.path.dirname(os.path.dirname(os.path.abspath(solver_module.__file__)))
     nbclient.NotebookClient(nb, timeout=120, resources={"metadata": {"path": repo}}).execute()
 
-    for cell, widgets in zip(nb.cells, (0, 1)):
+    for cell, widgets in zip(nb.cells, (0, 1), strict=True):
         kinds = [o.output_type for o in cell.outputs]
         assert kinds.count("display_data") == widgets, kinds
         streams = [o for o in cell.outputs if o.output_type == "stream"]

@@ -78,8 +78,8 @@ def select(assignment: int | None, names: list[str]) -> list[str]:
 def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float, str]:
     """Run one notebook in a fresh kernel; returns (ok, seconds, error message)."""
     import nbformat
-    from nbclient import NotebookClient
     from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     src = config.REPO_ROOT / nb_rel
