@@ -154,6 +154,17 @@ def test_weights_found_nowhere_names_make_data(monkeypatch, tmp_path):
     monkeypatch.setattr(config, "MINI_DIR", tmp_path / "c")
     with pytest.raises(data_utils.DataNotFoundError, match="SqueezeNet 1.1 weights not found.*make data"):
         SW.find_weights_file()
+    with pytest.raises(data_utils.DataNotFoundError, match="SqueezeNet 1.1 weights.*not found.*make data"):
+        SW.find_weights_file(announce=False)
+
+
+def test_quiet_lookup_finds_the_same_file_without_recording_a_source(monkeypatch):
+    monkeypatch.setattr(config, "sources_used", {})
+    assert SW.find_weights_file(announce=False) == SW.find_weights_file(announce=True)
+    assert list(config.sources_used) == ["SqueezeNet 1.1 weights"]
+    config.sources_used.clear()
+    SW.find_weights_file(announce=False)
+    assert config.sources_used == {}
 
 
 def test_corrupt_weight_file_is_a_clear_error(tmp_path):

@@ -57,14 +57,24 @@ def expected_shapes() -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-def find_weights_file() -> Path:
+def find_weights_file(announce: bool = True) -> Path:
     """The weight file: $CS231N_DATA/squeezenet/, then datasets/squeezenet/, then the embedded
     bundle datasets/mini/squeezenet/ (checked against datasets/mini/SHA256SUMS).
 
+    announce=True prints once which copy is used and records it for `config.scale()`, as every
+    dataset does; False stays silent, for code that uses the network as a tool (the generated
+    captioning corpus), whose scale the weights' location should not decide.
     Raises data_utils.DataNotFoundError (naming `make data`) when it is in none of them.
     """
-    path, _ = data_utils.find_dataset(WEIGHTS_FILE, WEIGHTS_FILE, "SqueezeNet 1.1 weights")
-    return path
+    if announce:
+        return data_utils.find_dataset(WEIGHTS_FILE, WEIGHTS_FILE, "SqueezeNet 1.1 weights")[0]
+    for path in (config.find_full_data(WEIGHTS_FILE), config.MINI_DIR / WEIGHTS_FILE):
+        if path is not None and path.is_file():
+            return path
+    raise data_utils.DataNotFoundError(
+        f"SqueezeNet 1.1 weights ({WEIGHTS_FILE}) not found in $CS231N_DATA, datasets/ or "
+        "datasets/mini/. Run `make data`, set CS231N_DATA, or restore the embedded bundle with "
+        "`git checkout datasets/mini`.")
 
 
 def load_squeezenet_weights(path: str | Path | None = None) -> dict[str, np.ndarray]:
