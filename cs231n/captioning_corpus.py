@@ -132,7 +132,7 @@ def sample_scene(rng: np.random.Generator, held_out=HELD_OUT, test: bool = False
     centres = _centres(layout, rng)
     kinds = _pick_kinds(len(centres), rng, frozenset(held_out), test)
     shapes = []
-    for (x, y), (colour, shape) in zip(centres, kinds):
+    for (x, y), (colour, shape) in zip(centres, kinds, strict=True):
         size = ("small", "large")[rng.integers(2)]
         s = int(rng.choice(SIZES[size]))
         rgb = np.clip(np.array(COLOURS[colour]) + rng.integers(-COLOUR_JITTER, COLOUR_JITTER + 1, 3), 0, 255)

@@ -175,7 +175,7 @@ def test_held_out_combinations_never_in_train_or_val_and_in_every_test_image(cor
     for split in ("train", "val", "test"):
         captions = decode_captions(corpus[f"{split}_captions"], corpus["idx_to_word"])
         per_image = {}
-        for caption, idx in zip(captions, corpus[f"{split}_image_idxs"]):
+        for caption, idx in zip(captions, corpus[f"{split}_image_idxs"], strict=True):
             per_image.setdefault(int(idx), []).append(any(h in caption for h in held))
         if split == "test":
             assert all(any(v) for v in per_image.values())
@@ -228,8 +228,8 @@ def test_captions_are_start_words_end_null_and_the_vocabulary_is_closed(corpus):
         lengths = (caps != w2i["<NULL>"]).sum(axis=1)
         assert (caps[np.arange(len(caps)), lengths - 1] == w2i["<END>"]).all()
         # nothing after the padding starts, no <UNK>, no stray <START>/<END>
-        assert all((row[n:] == 0).all() for row, n in zip(caps, lengths))
-        body = np.concatenate([row[1:n - 1] for row, n in zip(caps, lengths)])
+        assert all((row[n:] == 0).all() for row, n in zip(caps, lengths, strict=True))
+        body = np.concatenate([row[1:n - 1] for row, n in zip(caps, lengths, strict=True)])
         assert body.min() >= 4 and body.max() < len(corpus["idx_to_word"])
     grammar_words = {w for s in C.sample_scenes(300, np.random.default_rng(3)) for c in C.captions_for(s)
                      for w in c.split()}
@@ -350,5 +350,5 @@ def test_the_corpus_captions_are_true_of_its_own_images(corpus):
         captions = [" ".join(w for w in c.split() if w not in C.SPECIAL_TOKENS)
                     for c in decode_captions(corpus[f"{split}_captions"], corpus["idx_to_word"])]
         objects = [read_objects(img) for img in corpus[f"{split}_images"]]
-        for caption, idx in zip(captions, corpus[f"{split}_image_idxs"]):
+        for caption, idx in zip(captions, corpus[f"{split}_image_idxs"], strict=True):
             assert caption_is_true(caption, objects[idx]), (split, idx, caption)

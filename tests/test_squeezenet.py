@@ -8,14 +8,14 @@ import sys
 import numpy as np
 import pytest
 
+from cs231n import config, data_utils
+from cs231n.classifiers import squeezenet_weights as SW
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 torch = pytest.importorskip("torch")
 tf = pytest.importorskip("tensorflow")
-
-from cs231n import config, data_utils
-from cs231n.classifiers import squeezenet_pytorch as SP
-from cs231n.classifiers import squeezenet_tensorflow as ST
-from cs231n.classifiers import squeezenet_weights as SW
+SP = pytest.importorskip("cs231n.classifiers.squeezenet_pytorch")
+ST = pytest.importorskip("cs231n.classifiers.squeezenet_tensorflow")
 
 pytestmark = pytest.mark.a3
 
@@ -121,7 +121,7 @@ def test_every_layer_agrees_across_frameworks(torch_model, tf_model, imagenet):
         t_feats = [f.numpy().transpose(0, 2, 3, 1) for f in SP.extract_features(SP.to_tensor(X), torch_model)]
     k_feats = [f.numpy() for f in ST.extract_features(SW.preprocess_batch(X), tf_model)]
     assert len(t_feats) == len(k_feats) == 13
-    for i, (a, b) in enumerate(zip(t_feats, k_feats)):
+    for i, (a, b) in enumerate(zip(t_feats, k_feats, strict=True)):
         assert a.shape == b.shape, f"layer {i}"
         scale = np.abs(a).max()
         assert scale > 0 and np.abs(a - b).max() <= 1e-5 * scale, f"layer {i}"
@@ -134,11 +134,11 @@ def test_extract_features_takes_the_model_or_its_features_stack(torch_model, tf_
         b = SP.extract_features(x, torch_model.features)
         # Not in-place: the conv output (layer 0) keeps its negative values after the ReLU.
         assert (a[0] < 0).any() and torch.equal(a[1], a[0].clamp(min=0))
-    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    assert all(torch.equal(u, v) for u, v in zip(a, b, strict=True))
     xk = np.random.randn(1, 48, 48, 3).astype(np.float32)
     c = ST.extract_features(xk, tf_model)
     d = ST.extract_features(xk, tf_model.features)
-    assert all(np.array_equal(u.numpy(), v.numpy()) for u, v in zip(c, d))
+    assert all(np.array_equal(u.numpy(), v.numpy()) for u, v in zip(c, d, strict=True))
 
 
 # --------------------------------------------------------------------------- errors

@@ -67,7 +67,10 @@ def find_weights_file(announce: bool = True) -> Path:
     Raises data_utils.DataNotFoundError (naming `make data`) when it is in none of them.
     """
     if announce:
-        return data_utils.find_dataset(WEIGHTS_FILE, WEIGHTS_FILE, "SqueezeNet 1.1 weights")[0]
+        name = "SqueezeNet 1.1 weights"
+        path, source = data_utils.find_dataset(WEIGHTS_FILE, WEIGHTS_FILE, name)
+        data_utils.announce_source(name, source, path)
+        return path
     for path in (config.find_full_data(WEIGHTS_FILE), config.MINI_DIR / WEIGHTS_FILE):
         if path is not None and path.is_file():
             return path
