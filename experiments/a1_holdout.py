@@ -34,8 +34,12 @@ from threadpoolctl import threadpool_limits
 
 from cs231n import config
 from cs231n.classifiers import LinearSVM, Softmax
-from cs231n.data_utils import (get_CIFAR10_splits, mirror_averaged_predict, mirror_rows,
-                               preprocess_linear)
+from cs231n.data_utils import (
+    get_CIFAR10_splits,
+    mirror_averaged_predict,
+    mirror_rows,
+    preprocess_linear,
+)
 
 OUT_DIR = Path(__file__).resolve().parent
 NUM_FIT, NUM_HELDOUT = 44000, 5000

@@ -37,7 +37,7 @@ def _load_module_weights(module, params):
     """Copy barebones [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b] into a conv-conv-fc module."""
     layers = [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     with torch.no_grad():
-        for layer, (w, b) in zip(layers, zip(params[0::2], params[1::2])):
+        for layer, (w, b) in zip(layers, zip(params[0::2], params[1::2], strict=True), strict=True):
             layer.weight.copy_(w.T if isinstance(layer, nn.Linear) else w)  # Linear stores (K, D)
             layer.bias.copy_(b)
 
@@ -94,7 +94,7 @@ def test_training_step_is_one_sgd_step_and_reduces_the_loss():
     F.cross_entropy(P.three_layer_convnet(x, ref), y).backward()
     loss = P.training_step(P.three_layer_convnet, x, y, params, 1e-2)
     assert loss == pytest.approx(loss0.item(), rel=1e-6)
-    for p, b, r in zip(params, before, ref):
+    for p, b, r in zip(params, before, ref, strict=True):
         assert torch.allclose(p, b - 1e-2 * r.grad, atol=1e-6)
         assert not p.grad.any()  # zeroed for the next step
     assert F.cross_entropy(P.three_layer_convnet(x, params), y).item() < loss0.item()
@@ -207,7 +207,7 @@ def test_loaders_batch_and_shuffle_reproducibly():
     first = [y for _, y in P.cifar10_loaders(data, batch_size=4, seed=3)[0]]
     again = [y for _, y in P.cifar10_loaders(data, batch_size=4, seed=3)[0]]
     assert [len(y) for y in first] == [4, 4, 2]
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
     assert sorted(torch.cat(first).tolist()) == list(range(10))
     val = next(iter(P.cifar10_loaders(data, batch_size=4)[1]))[1]
     assert val.tolist() == [0, 1, 2, 3]  # no shuffling outside training
@@ -234,12 +234,12 @@ def test_augment_batch_only_translates_and_flips():
     out = P.augment_batch(x, pad=2, generator=gen)
     assert out.shape == x.shape
     padded = F.pad(x, (2, 2, 2, 2), mode="reflect")
-    for img, src in zip(out, padded):
+    for img, src in zip(out, padded, strict=True):
         views = [v for dy in range(5) for dx in range(5) for v in
                  (src[:, dy:dy + 8, dx:dx + 8], src[:, dy:dy + 8, dx:dx + 8].flip(2))]
         assert any(torch.equal(img, v) for v in views)
     flips = P.augment_batch(x, pad=0, generator=gen)
-    assert all(torch.equal(f, i) or torch.equal(f, i.flip(2)) for f, i in zip(flips, x))
+    assert all(torch.equal(f, i) or torch.equal(f, i.flip(2)) for f, i in zip(flips, x, strict=True))
     many = P.augment_batch(torch.randn(200, 1, 8, 8), pad=2, generator=gen)
     assert many.shape == (200, 1, 8, 8)
     with pytest.raises(ValueError, match="pad"):

@@ -9,8 +9,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 tf = pytest.importorskip("tensorflow")  # imported once for the whole file
 keras = pytest.importorskip("keras")
 
-from cs231n import a2_pytorch as P
-from cs231n import a2_tensorflow as T
+from cs231n import a2_pytorch as P  # noqa: E402  (after the importorskip lines)
+from cs231n import a2_tensorflow as T  # noqa: E402
 
 pytestmark = pytest.mark.a2
 
@@ -32,7 +32,7 @@ def _torch_conv_params(c1=6, c2=5, hw=8, k=10):
 def _set_conv_weights(model, tf_params):
     """Load barebones TF parameters [w1, b1, w2, b2, fc_w, fc_b] into a conv-conv-dense Keras model."""
     layers = [layer for layer in model.layers if layer.weights]
-    for layer, (w, b) in zip(layers, zip(tf_params[0::2], tf_params[1::2])):
+    for layer, (w, b) in zip(layers, zip(tf_params[0::2], tf_params[1::2], strict=True), strict=True):
         layer.set_weights([np.asarray(w), np.asarray(b)])
 
 
@@ -97,7 +97,7 @@ def test_training_step_is_one_sgd_step_and_reduces_the_loss():
     grads = tape.gradient(loss0, before)
     loss = T.training_step(T.three_layer_convnet, x, y, params, 1e-2)
     assert loss == pytest.approx(float(loss0), rel=1e-6)
-    for p, b, g in zip(params, before, grads):
+    for p, b, g in zip(params, before, grads, strict=True):
         assert np.allclose(p.numpy(), (b - 1e-2 * g).numpy(), atol=1e-6)
     after = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=y, logits=T.three_layer_convnet(x, params)))
@@ -136,7 +136,7 @@ def test_barebones_keras_and_pytorch_convnets_agree_given_the_same_weights():
     module = P.ThreeLayerConvNet(3, 4, 3, 10)
     with torch.no_grad():
         for layer, (w, b) in zip([module.conv1, module.conv2, module.fc],
-                                 zip(torch_params[0::2], torch_params[1::2])):
+                                 zip(torch_params[0::2], torch_params[1::2], strict=True), strict=True):
             layer.weight.copy_(w.T if layer is module.fc else w)
             layer.bias.copy_(b)
         expected = module(x).numpy()
@@ -215,7 +215,7 @@ def test_augment_batch_only_translates_and_flips_reproducibly():
     out = T.augment_batch(x, tf.constant([0, 1]), pad=2)
     assert np.array_equal(out.numpy(), T.augment_batch(x, tf.constant([0, 1]), pad=2).numpy())
     padded = np.pad(x.numpy(), ((0, 0), (2, 2), (2, 2), (0, 0)), mode="reflect")
-    for img, src in zip(out.numpy(), padded):
+    for img, src in zip(out.numpy(), padded, strict=True):
         views = [v for dy in range(5) for dx in range(5) for v in
                  (src[dy:dy + 8, dx:dx + 8], src[dy:dy + 8, dx:dx + 8, :][:, ::-1])]
         assert any(np.array_equal(img, v) for v in views)
