@@ -24,7 +24,6 @@ SHA-256 recorded beside it and checked on every load.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from cs231n import config
+from cs231n.data_utils import sha256_of
 
 VERSION = 1  # bump when generation changes: the cache file name carries it
 CANVAS = 64  # scene coordinates are pixels of a CANVAS x CANVAS image
@@ -384,14 +384,6 @@ def _describe(data: dict) -> str:
                      for s in ("train", "val", "test"))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def write_corpus(data: dict, path: str | Path) -> None:
     """Save the corpus as a compressed .npz and its SHA-256 as path + '.sha256', atomically
     (temporary files renamed into place; the checksum goes first, so a present data file
@@ -404,7 +396,7 @@ def write_corpus(data: dict, path: str | Path) -> None:
     tmp_sum = path.with_name(f".{path.name}.{os.getpid()}.tmp.sha256")
     try:
         np.savez_compressed(tmp, **arrays)
-        tmp_sum.write_text(f"{_sha256(tmp)}  {path.name}\n")
+        tmp_sum.write_text(f"{sha256_of(tmp)}  {path.name}\n")
         os.replace(tmp_sum, _sum_path(path))
         os.replace(tmp, path)
     finally:
@@ -423,7 +415,7 @@ def read_corpus(path: str | Path) -> dict:
     if not _sum_path(path).exists():
         raise CorpusCacheError(f"{path}: no checksum file {_sum_path(path).name} beside it. {fix}")
     expected = _sum_path(path).read_text().split()[0]
-    if _sha256(path) != expected:
+    if sha256_of(path) != expected:
         raise CorpusCacheError(f"{path}: checksum mismatch (the cached corpus is corrupt or was "
                                f"modified). {fix}")
     try:
