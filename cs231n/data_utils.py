@@ -439,6 +439,25 @@ def load_mnist(root=None) -> dict[str, np.ndarray]:
     return data
 
 
+# --------------------------------------------------------------------------- the course's check files
+
+CHECKS_DIR = "checks"
+
+
+def load_check_file(name: str) -> dict[str, np.ndarray]:
+    """One of the course's check files, e.g. 'gan-checks-tf.npz', as a dict of arrays.
+
+    Looked for in checks/ of the full-data folders (see `find_dataset`), then in the embedded
+    bundle datasets/mini/checks/ (checksum-verified), and read without pickle. Not announced:
+    the file is the same at every scale, so it does not decide `config.scale()`.
+    Raises DataNotFoundError (naming `make data`) when it is in none of them.
+    """
+    relpath = f"{CHECKS_DIR}/{name}"
+    path, source = find_dataset(relpath, relpath, f"check file {name}")
+    fix = RESTORE if source == "mini" else "Copy it again from the course's assignment files."
+    return read_npz(path, DatasetError, fix)
+
+
 # --------------------------------------------------------------------------- ImageNet (25 images)
 
 def load_imagenet_file(path) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:

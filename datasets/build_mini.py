@@ -8,7 +8,7 @@ test images, with each training image's official index. MNIST: the first 10000
 training and 2000 test digits. The 25 ImageNet images with their class names as
 plain strings (no pickle; the course's file is read by data_utils, which unpickles its
 label_map only when the file's sha256 is the course's). SqueezeNet weights, style and
-course images and the COCO vocabulary are copied as they are. Every file is written
+course images, the COCO vocabulary and the course's GAN check file are copied as they are. Every file is written
 atomically (temporary file, then rename); SHA256SUMS last.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ OUT = REPO / "datasets" / "mini"
 COPIED = ["squeezenet/squeezenet1_1_torchvision_keys_rgb_normalized.npz",
           "styles/tubingen.jpg", "styles/composition_vii.jpg", "styles/the_scream.jpg",
           "styles/starry_night.jpg", "images/kitten.jpg", "images/sky.jpg",
-          "coco_captioning/coco2014_vocab.json"]
+          "coco_captioning/coco2014_vocab.json", "checks/gan-checks-tf.npz"]
 CIFAR_TRAIN = np.r_[0:5000, 49000:49500]
 CIFAR_TEST = 1000
 MNIST_TRAIN, MNIST_TEST = 10000, 2000
