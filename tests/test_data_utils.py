@@ -189,6 +189,15 @@ def test_mini_mnist_and_imagenet(no_full_data):
     assert X.shape == (5, 224, 224, 3) and X.dtype == np.uint8 and names[int(y[1])] == "quail"
 
 
+def test_check_file_from_the_bundle_without_deciding_the_scale(no_full_data, monkeypatch):
+    monkeypatch.setattr(config, "sources_used", {})
+    checks = data_utils.load_check_file("gan-checks-tf.npz")
+    assert checks["logits_real"].shape == (10, 1) and float(checks["d_loss_true"]) == 1.8423983904443109
+    assert config.sources_used == {}   # a check file is no dataset: the scale stays undecided
+    with pytest.raises(data_utils.DataNotFoundError, match="make data"):
+        data_utils.load_check_file("no-such-checks.npz")
+
+
 def test_wrong_shape_imagenet_file_is_a_clear_error(monkeypatch, tmp_path):
     np.savez(tmp_path / "imagenet_val_25.npz", X=np.zeros((3, 32, 32, 3), np.uint8), y=np.zeros(3))
     monkeypatch.setenv("CS231N_DATA", str(tmp_path))
