@@ -18,7 +18,7 @@ import time
 from cs231n import config
 
 _START = time.time()
-_KEY = re.compile(r"^[a-z0-9][a-z0-9_]*_(acc|loss|error|seconds|speedup|ratio|gflops|params|count)$")
+_KEY = re.compile(r"^[a-z0-9][a-z0-9_]*_(acc|loss|error|seconds|speedup|ratio|gflops|params|count|score|distance)$")
 
 
 def data_label() -> str:
@@ -57,7 +57,7 @@ def record(key: str, value, target=None, higher_is_better: bool = True) -> None:
 
     Inputs:
     - key: what it measures, ending in _acc, _loss, _error, _seconds, _speedup,
-      _ratio, _gflops, _params or _count (e.g. "svm_test_acc")
+      _ratio, _gflops, _params, _count, _score or _distance (e.g. "svm_test_acc")
     - value: the number (a finite float)
     - target: the course's target, or None
     - higher_is_better: direction of the target
@@ -65,7 +65,8 @@ def record(key: str, value, target=None, higher_is_better: bool = True) -> None:
     """
     if not _KEY.match(key):
         raise ValueError(f"result key {key!r}: use lowercase words joined by _ ending in what it "
-                         "measures: _acc, _loss, _error, _seconds, _speedup, _ratio, _gflops, _params or _count")
+                         "measures: _acc, _loss, _error, _seconds, _speedup, _ratio, _gflops, _params, _count, "
+                         "_score or _distance")
     value = float(value)
     if not math.isfinite(value):
         raise ValueError(f"result {key} is {value}: only finite numbers can be recorded")
