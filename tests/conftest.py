@@ -55,7 +55,8 @@ TASK_TABLE = [
     ("test_captioning_solver.py", None, "captioning"),
     ("test_net_visualization*.py", None, "net_visualization"),
     ("test_style_transfer*.py", None, "style_transfer"),
-    ("test_gan*.py", None, "gan"),
+    ("test_gan_pytorch.py", None, "gan"),
+    ("test_gan_tensorflow.py", None, "gan"),
 ]
 # Test files that grade no task: tooling, data, and given (not student-written) code.
 UNGRADED = ("test_config.py", "test_data_utils.py", "test_data_augmentation.py",
@@ -64,7 +65,7 @@ UNGRADED = ("test_config.py", "test_data_utils.py", "test_data_augmentation.py",
             "test_grade.py", "test_run_notebooks.py", "test_coco_utils.py", "test_image_utils.py",
             "test_checkpoint.py", "test_imports.py", "test_progress.py",
             "test_captioning_metrics.py", "test_captioning_corpus.py", "test_squeezenet.py",
-            "test_cifar10_training.py")
+            "test_cifar10_training.py", "test_gan_scoring.py")
 
 
 def task_for(filename: str, test_name: str) -> str | None:

@@ -102,6 +102,7 @@ STUB_TASKS: list[tuple[str, str | None, str, str | None]] = [
     ("cs231n/style_transfer_tensorflow.py", None, "style_transfer",
      A3 + "StyleTransfer-TensorFlow.ipynb"),
     ("cs231n/gan_pytorch.py", None, "gan", None),
+    ("cs231n/gan_utils.py", None, "gan", None),
     ("cs231n/gan_tensorflow.py", None, "gan", A3 + "GANs-TensorFlow.ipynb"),
 ]
 
