@@ -17,6 +17,7 @@ from the numpy-only `cs231n.gan_scoring`, shared with `cs231n.gan_tensorflow`.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 import numpy as np
@@ -31,6 +32,7 @@ from cs231n.gan_utils import (
     NOISE_DIM,
     GanRun,
     deprocess_img,
+    ema_decay_at,
     gan_training_loop,
     mnist_images,
     preprocess_img,
@@ -378,13 +380,25 @@ def generate(G: nn.Module, num: int, noise_size: int = NOISE_DIM, seed: int = 0,
     return torch.cat(out).numpy() if out else np.zeros((0, IMAGE_DIM), np.float32)
 
 
+def update_average(G_average: nn.Module, G: nn.Module, decay: float) -> None:
+    """G_average <- decay * G_average + (1 - decay) * G, for every parameter and batch-norm
+    running statistic (integer counters are copied). In place, without gradients."""
+    with torch.no_grad():
+        for avg, new in zip(G_average.state_dict().values(), G.state_dict().values(), strict=True):
+            if avg.dtype.is_floating_point:
+                avg.lerp_(new, 1 - decay)
+            else:
+                avg.copy_(new)
+
+
 def run_a_gan(D: nn.Module, G: nn.Module, D_solver: torch.optim.Optimizer,
               G_solver: torch.optim.Optimizer, discriminator_loss: Callable,
               generator_loss: Callable, loader_train: DataLoader | None = None,
               show_every: int = 250, batch_size: int = 128, noise_size: int = NOISE_DIM,
               num_epochs: int = 10, max_iters: int | None = None,
               score_fn: Callable[[np.ndarray], float] | None = None, score_every: int | None = None,
-              num_score: int = 2000, show: bool = True, device=None) -> GanRun:
+              num_score: int = 2000, show: bool = True, ema_decay: float | None = None,
+              device=None) -> GanRun:
     """Train a GAN!
 
     Inputs:
@@ -404,6 +418,9 @@ def run_a_gan(D: nn.Module, G: nn.Module, D_solver: torch.optim.Optimizer,
       dict of floats (e.g. `cs231n.gan_scoring.MnistScorer.score`)
     - show: draw each sample grid as it is made (the course's behaviour); False only collects
       them
+    - ema_decay: if given, also keep an exponential moving average of G's weights
+      (`update_average` after every step, decay `ema_decay_at`), returned as run.G_average;
+      the samples shown and scored are then the average's. None: the course's plain G.
     Each iteration: one D step on B real digits (mapped to [-1, 1]) and B generated ones, then
     one G step. G's forward pass is done once and reused by both steps (detached for D's),
     as in PyTorch's DCGAN example; the course drew fresh noise for the G step, which costs a
@@ -418,6 +435,9 @@ def run_a_gan(D: nn.Module, G: nn.Module, D_solver: torch.optim.Optimizer,
     total = num_epochs * len(loader_train)
     total = total if max_iters is None else min(total, max_iters)
 
+    G_average = None if ema_decay is None else copy.deepcopy(G).requires_grad_(False)
+    steps_done = [0]
+
     def step(x: Tensor) -> tuple[float, float]:
         real = preprocess_img(x.to(device))
         fake = G(sample_noise(len(real), noise_size, device=device))
@@ -430,8 +450,14 @@ def run_a_gan(D: nn.Module, G: nn.Module, D_solver: torch.optim.Optimizer,
         G_solver.zero_grad()
         g_error.backward()
         G_solver.step()
+        if G_average is not None:
+            update_average(G_average, G, ema_decay_at(steps_done[0], ema_decay))
+        steps_done[0] += 1
         return d_total_error.item(), g_error.item()
 
-    return gan_training_loop(step, loader_train, total,
-                             lambda num, seed: generate(G, num, noise_size, seed=seed, device=device),
-                             show_every, score_fn, score_every, num_score, show)
+    shown = G if G_average is None else G_average
+    run = gan_training_loop(step, loader_train, total,
+                            lambda num, seed: generate(shown, num, noise_size, seed=seed, device=device),
+                            show_every, score_fn, score_every, num_score, show)
+    run.G_average = G_average
+    return run

@@ -374,16 +374,29 @@ def generate(G: keras.Model, num: int, noise_size: int = NOISE_DIM, seed: int = 
     return np.concatenate(out) if out else np.zeros((0, IMAGE_DIM), np.float32)
 
 
+def average_copy(G: keras.Model) -> keras.Model:
+    """A copy of G with the same weights, to hold G's moving average (`make_train_step`)."""
+    G_average = keras.models.clone_model(G)
+    G_average.set_weights(G.get_weights())
+    return G_average
+
+
 def make_train_step(D: keras.Model, G: keras.Model, D_solver, G_solver,
                     discriminator_loss: Callable, generator_loss: Callable,
-                    noise_size: int = NOISE_DIM) -> Callable:
+                    noise_size: int = NOISE_DIM, G_average: keras.Model | None = None,
+                    ema_decay: float | None = None) -> Callable:
     """One GAN iteration as a tf.function: step(x) for real digits x (B, 784) in [0, 1]
     returns (D loss, G loss).
 
     One D step on B real digits (mapped to [-1, 1]) and B generated ones, then one G step on
     the same generated digits, scored by the updated D (G's forward pass is reused, as in
-    `cs231n.gan_pytorch.run_a_gan`).
+    `cs231n.gan_pytorch.run_a_gan`). With G_average (from `average_copy`) and ema_decay, each
+    step then sets every weight of G_average, batch-norm moving statistics included, to
+    d * average + (1 - d) * G's, d = min(ema_decay, (1 + t) / (10 + t)) at step t
+    (`cs231n.gan_utils.ema_decay_at`).
     """
+    steps_done = tf.Variable(0.0, trainable=False)
+
     @tf.function
     def step(x):
         real = preprocess_img(x)
@@ -399,6 +412,11 @@ def make_train_step(D: keras.Model, G: keras.Model, D_solver, G_solver,
             g_loss = generator_loss(D(fake, training=True))
         G_solver.apply_gradients(zip(g_tape.gradient(g_loss, G.trainable_variables),
                                      G.trainable_variables, strict=True))
+        if G_average is not None:
+            decay = tf.minimum(float(ema_decay), (1 + steps_done) / (10 + steps_done))
+            for avg, new in zip(G_average.weights, G.weights, strict=True):
+                avg.assign(decay * avg.value + (1 - decay) * new.value)
+        steps_done.assign_add(1.0)
         return d_loss, g_loss
 
     return step
@@ -408,7 +426,8 @@ def run_a_gan(D: keras.Model, G: keras.Model, D_solver, G_solver, discriminator_
               generator_loss: Callable, mnist: MNIST | None = None, show_every: int = 250,
               batch_size: int = 128, noise_size: int = NOISE_DIM, num_epochs: int = 10,
               max_iters: int | None = None, score_fn: Callable[[np.ndarray], float] | None = None,
-              score_every: int | None = None, num_score: int = 2000, show: bool = True) -> GanRun:
+              score_every: int | None = None, num_score: int = 2000, show: bool = True,
+              ema_decay: float | None = None) -> GanRun:
     """Train a GAN for a certain number of epochs.
 
     Inputs:
@@ -427,6 +446,9 @@ def run_a_gan(D: keras.Model, G: keras.Model, D_solver, G_solver, discriminator_
       every score_every iterations (default show_every) and at the end; returns a float or a
       dict of floats (e.g. `cs231n.gan_scoring.MnistScorer.score`)
     - show: draw each sample grid as it is made (the course's behaviour); False only collects
+    - ema_decay: if given, also keep an exponential moving average of G's weights (see
+      `make_train_step`), returned as run.G_average; the samples shown and scored are then
+      the average's. None: the course's plain G.
     Returns a GanRun: the grids shown, both losses per iteration, the scores, and the seconds
     spent in training steps (the first step includes tracing the tf.function).
 
@@ -437,8 +459,10 @@ def run_a_gan(D: keras.Model, G: keras.Model, D_solver, G_solver, discriminator_
     mnist = MNIST(batch_size, shuffle=True) if mnist is None else mnist
     total = num_epochs * len(mnist)
     total = total if max_iters is None else min(total, max_iters)
+    G_average = None if ema_decay is None else average_copy(G)
     train_step = make_train_step(D, G, D_solver, G_solver, discriminator_loss, generator_loss,
-                                 noise_size)
+                                 noise_size, G_average, ema_decay)
+    shown = G if G_average is None else G_average
 
     def step(x: np.ndarray) -> tuple[float, float]:
         d_loss, g_loss = train_step(tf.constant(x))
@@ -447,8 +471,10 @@ def run_a_gan(D: keras.Model, G: keras.Model, D_solver, G_solver, discriminator_
     options = tf.config.optimizer.get_experimental_options()
     tf.config.optimizer.set_experimental_options({**options, "remapping": False})
     try:
-        return gan_training_loop(step, mnist, total,
-                                 lambda num, seed: generate(G, num, noise_size, seed=seed),
-                                 show_every, score_fn, score_every, num_score, show)
+        run = gan_training_loop(step, mnist, total,
+                                lambda num, seed: generate(shown, num, noise_size, seed=seed),
+                                show_every, score_fn, score_every, num_score, show)
     finally:
         tf.config.optimizer.set_experimental_options({"remapping": options.get("remapping", True)})
+    run.G_average = G_average
+    return run

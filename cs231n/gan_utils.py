@@ -87,6 +87,8 @@ class GanRun:
       dict of floats (e.g. `MnistScorer.score`: classifier score and Fréchet distance)
     - train_seconds: time in training steps only (no sampling or scoring)
     - iterations: steps taken
+    - G_average: the weight-averaged generator when run_a_gan was given an ema_decay (the
+      samples and scores are then its), else None
     """
     samples: list[tuple[int, np.ndarray]] = field(default_factory=list)
     d_loss: list[float] = field(default_factory=list)
@@ -94,11 +96,23 @@ class GanRun:
     scores: list[tuple[int, float | dict[str, float]]] = field(default_factory=list)
     train_seconds: float = 0.0
     iterations: int = 0
+    G_average: object = None
 
 
 def as_score(value) -> float | dict[str, float]:
     """A score_fn's result as a float, or a dict of floats."""
     return {k: float(v) for k, v in value.items()} if isinstance(value, dict) else float(value)
+
+
+def ema_decay_at(step: int, decay: float) -> float:
+    """The decay of the generator's moving average at step `step` (0, 1, ...):
+    min(decay, (1 + step) / (10 + step)).
+
+    The average is avg <- decay * avg + (1 - decay) * weights after every step. Early on it
+    forgets faster (0.1 at step 0, 0.5 at step 8), as TensorFlow's ExponentialMovingAverage
+    does with num_updates, so that the random initial weights do not linger in it.
+    """
+    return min(decay, (1 + step) / (10 + step))
 
 
 def check_finite_losses(d_loss: float, g_loss: float, iteration: int) -> None:

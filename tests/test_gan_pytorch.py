@@ -174,6 +174,35 @@ def test_run_a_gan_returns_what_it_showed_and_scored():
     assert not np.array_equal(run.samples[0][1], run.samples[-1][1])  # G learned something
 
 
+def test_update_average_and_the_averaged_generator_of_a_run():
+    a, b = P.build_dc_generator(4), P.build_dc_generator(4)
+    with torch.no_grad():
+        b(P.sample_noise(8, 4))  # running statistics and counters that differ from a's
+    expected = {k: 0.25 * v + 0.75 * b.state_dict()[k] if v.dtype.is_floating_point else b.state_dict()[k]
+                for k, v in a.state_dict().items()}
+    P.update_average(a, b, 0.25)
+    for k, v in a.state_dict().items():
+        torch.testing.assert_close(v, expected[k])
+    assert gan_utils.ema_decay_at(0, 0.999) == 0.1 and gan_utils.ema_decay_at(10**6, 0.999) == 0.999
+
+    def train(ema_decay):
+        torch.manual_seed(0)
+        D, G = P.discriminator(), P.generator()
+        run = P.run_a_gan(D, G, P.get_optimizer(D), P.get_optimizer(G), P.discriminator_loss,
+                          P.generator_loss, loader_train=P.mnist_loader(32, num_train=192),
+                          show_every=3, num_epochs=1, show=False, ema_decay=ema_decay, device="cpu")
+        return G, run
+
+    G, run = train(0.0)          # decay 0: the average is G itself after every step
+    for avg, new in zip(run.G_average.state_dict().values(), G.state_dict().values(), strict=True):
+        torch.testing.assert_close(avg, new)
+    np.testing.assert_allclose(run.samples[-1][1], P.generate(G, 16, seed=1), atol=1e-6)
+    G, run = train(0.9)
+    assert not torch.equal(run.G_average[0].weight, G[0].weight)
+    np.testing.assert_allclose(run.samples[-1][1], P.generate(run.G_average, 16, seed=1), atol=1e-6)
+    assert train(None)[1].G_average is None
+
+
 def test_run_a_gan_stops_at_a_nan_loss():
     D, G = P.discriminator(), P.generator()
     with torch.no_grad():

@@ -209,6 +209,24 @@ def test_run_a_gan_returns_what_it_showed_and_scored(capfd):
     assert "remapper failed" not in capfd.readouterr().err
 
 
+def test_the_averaged_generator_of_a_run():
+    def train(ema_decay):
+        keras.utils.set_random_seed(0)
+        D, G = T.discriminator(), T.build_dc_generator()
+        run = T.run_a_gan(D, G, T.get_optimizer(), T.get_optimizer(), T.discriminator_loss,
+                          T.generator_loss, T.MNIST(32, num=160), show_every=2, num_epochs=1,
+                          show=False, ema_decay=ema_decay)
+        return G, run
+
+    G, run = train(0.0)          # decay 0: the average is G itself after every step
+    assert len(run.G_average.weights) == len(G.weights) == 20   # moving statistics included
+    for avg, new in zip(run.G_average.get_weights(), G.get_weights(), strict=True):
+        np.testing.assert_allclose(avg, new, rtol=1e-6, atol=1e-7)
+    G, run = train(0.9)
+    assert not np.allclose(run.G_average.get_weights()[0], G.get_weights()[0])
+    np.testing.assert_allclose(run.samples[-1][1], T.generate(run.G_average, 16, seed=1), atol=1e-6)
+
+
 def test_run_a_gan_stops_at_a_nan_loss():
     D, G = T.discriminator(), T.generator()
     last = D.layers[-1]
