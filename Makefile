@@ -1,6 +1,6 @@
 # cs231n workbook. Every target sets up .venv when needed (fast when already in place).
 #   make run     execute every notebook in order (embedded data unless CS231N_DATA is set), print results
-#   make test    unit tests, then every notebook under nbval (quick mode, embedded data)
+#   make test    lint, unit tests (+ the student kit built and graded), then every notebook under nbval
 # Options: make run QUICK=1 ASSIGNMENT=2 NOTEBOOK=svm INPLACE=1
 
 PYTHON ?= python3
@@ -17,7 +17,7 @@ export PYTHONHASHSEED := 0
 RUN_ARGS := $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(INPLACE),--inplace,) $(NOTEBOOK)
 QUICK_ENV := $(if $(QUICK),CS231N_QUICK=1,)
 
-.PHONY: setup run test unit nbval lab data bench mini starter clean
+.PHONY: setup run test lint unit kit-check nbval lab data bench mini starter grade clean
 
 setup: $(STAMP) $(EXT)
 
@@ -36,10 +36,22 @@ build/.im2col_cython.stamp: $(PYX) setup.py $(STAMP)
 run: setup
 	$(QUICK_ENV) $(PY) -m workbook.run_notebooks $(RUN_ARGS)
 
-test: unit nbval
+# The unit tests run once, inside kit-check (their report also grades the solutions).
+test: lint kit-check nbval
+
+# Lint: the rule set and its reasons are in pyproject.toml; zero findings is the rule.
+lint: setup
+	$(PY) -m ruff check .
 
 unit: setup
 	$(PY) -m pytest -q tests
+
+# The unit tests with a JUnit report, then the instructor tooling checked end to end: the report
+# graded (the solutions: every task in full), a fresh student kit built and graded (every task 0).
+kit-check: setup
+	@mkdir -p build && rm -f build/unit-report.xml
+	$(PY) -m pytest -q tests --junitxml=build/unit-report.xml -o junit_family=xunit1; unit=$$?; \
+	$(PY) -m workbook.grade --kit-check build/unit-report.xml && exit $$unit
 
 # Notebooks under nbval: quick mode on the embedded bundle, whatever CS231N_DATA says.
 nbval: setup
@@ -62,8 +74,15 @@ bench: setup
 mini: setup
 	$(PY) datasets/build_mini.py
 
+# The student kit (STARTER=path FORCE=1 to choose the folder and replace one that is there).
+STARTER ?= build/starter
 starter: setup
-	$(PY) -m workbook.starter build/starter
+	$(PY) -m workbook.starter $(STARTER) $(if $(FORCE),--force,)
+
+# Grade a student's copy with our tests: make grade DIR=path/to/copy
+grade: setup
+	@test -n "$(DIR)" || { echo "usage: make grade DIR=path/to/a/student/copy"; exit 2; }
+	$(PY) -m workbook.grade $(DIR)
 
 clean:
 	rm -rf build cs231n/*.so cs231n/im2col_cython.c

@@ -549,7 +549,8 @@ def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer,
     """
     model.train()
     losses = []
-    bar = progress(zip(batches, lrs), total=len(lrs), desc=desc)
+    # strict=False: the batch iterator may hold more batches than this epoch has steps
+    bar = progress(zip(batches, lrs, strict=False), total=len(lrs), desc=desc)
     for (x, y), lr in bar:
         loss = open_ended_step(model, optimizer, x, y, lr, label_smoothing, bf16)
         losses.append(finite_loss(loss, first_step + len(losses)))

@@ -271,7 +271,7 @@ def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float
         scores = model_fn(x, params)
         loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=scores))
     grads = tape.gradient(loss, params)
-    for w, dw in zip(params, grads):
+    for w, dw in zip(params, grads, strict=True):
         w.assign_sub(learning_rate * dw)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return float(task_result(loss, "training_step", NOTEBOOK))
@@ -391,7 +391,7 @@ def train_part34(model_init_fn: Callable[[], keras.Model], optimizer_init_fn: Ca
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
         grads = tape.gradient(loss, model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        optimizer.apply_gradients(zip(grads, model.trainable_variables, strict=True))
         return loss
 
     per_epoch = _per_epoch(train_dset, max_iters)
@@ -700,7 +700,7 @@ def training_throughput(model: keras.Model, batch_size: int = 256, steps: int = 
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(x, training=True))
         optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
-                                      model.trainable_variables))
+                                      model.trainable_variables, strict=True))
         return loss
 
     times = []

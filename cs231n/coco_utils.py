@@ -13,28 +13,73 @@ from pathlib import Path
 import numpy as np
 
 from cs231n import config
+from cs231n.data_utils import (
+    RESTORE,
+    DataNotFoundError,
+    DatasetError,
+    announce_source,
+    find_dataset,
+    is_mini_file,
+    verify_mini_file,
+)
 
 COCO_DIR = "coco_captioning"
+VOCAB_FILE = "coco2014_vocab.json"
+CAPTIONS_FILE = "coco2014_captions.h5"
+FETCH_COCO = ("Run `make data` (needs network) or set CS231N_DATA to a folder with "
+              "coco_captioning/; offline, the captioning notebooks use the package's own corpus.")
 
 
 def _require(path: Path) -> Path:
-    if not path.exists():
-        raise FileNotFoundError(
-            f"{path} not found: the COCO captioning files are not in the embedded bundle. "
-            "Run `make data` (needs network) or set CS231N_DATA to a folder with coco_captioning/.")
+    if not path.is_file():
+        raise DataNotFoundError(f"{path} not found: the COCO captioning files are not in the "
+                                f"embedded bundle. {FETCH_COCO}")
     return path
 
 
-def load_coco_vocab(base_dir=None) -> dict:
-    """The COCO vocabulary: {'idx_to_word': list of V words, 'word_to_idx': dict}."""
-    if base_dir is None:
-        base_dir = config.find_full_data(COCO_DIR) or config.MINI_DIR / COCO_DIR
-    with open(_require(Path(base_dir) / "coco2014_vocab.json")) as f:
-        vocab = json.load(f)
-    if set(vocab) != {"idx_to_word", "word_to_idx"}:
-        raise ValueError(f"{base_dir}/coco2014_vocab.json: expected keys idx_to_word and word_to_idx, "
-                         f"found {sorted(vocab)}")
+def _read_vocab(path: Path) -> dict:
+    fix = RESTORE if is_mini_file(path) else "Delete it and run `make data`."
+    try:
+        with open(path, encoding="utf-8") as f:
+            vocab = json.load(f)
+    except (ValueError, UnicodeDecodeError) as e:  # json.JSONDecodeError is a ValueError
+        raise DatasetError(f"{path} is not valid JSON ({e}). {fix}") from e
+    if not isinstance(vocab, dict) or set(vocab) != {"idx_to_word", "word_to_idx"}:
+        found = sorted(vocab) if isinstance(vocab, dict) else type(vocab).__name__
+        raise DatasetError(f"{path}: expected keys idx_to_word and word_to_idx, found {found}. "
+                           f"{fix}")
     return vocab
+
+
+def load_coco_vocab(base_dir=None) -> dict:
+    """The COCO vocabulary: {'idx_to_word': list of V words, 'word_to_idx': dict}.
+
+    base_dir: a coco_captioning/ folder, or None to search (the bundle's copy is
+    checksum-verified). Raises DatasetError naming the file for invalid JSON.
+    """
+    if base_dir is None:
+        relpath = f"{COCO_DIR}/{VOCAB_FILE}"
+        # Not announced: the bundle's copy is the course's file itself, so which one is
+        # used says nothing about the scale of a run (config.sources_used).
+        path, _ = find_dataset(relpath, relpath, "COCO vocabulary")
+    else:
+        path = _require(Path(base_dir) / VOCAB_FILE)
+        if is_mini_file(path):
+            verify_mini_file(path)
+    return _read_vocab(path)
+
+
+def _read_h5(path: Path, keys=None) -> dict[str, np.ndarray]:
+    """The datasets of an HDF5 file (all, or `keys`), or DatasetError naming the file."""
+    import h5py
+
+    _require(path)
+    try:
+        with h5py.File(path, "r") as f:
+            return {k: np.asarray(f[k]) for k in (keys or f.keys())}
+    except (OSError, KeyError) as e:  # h5py: OSError "file signature not found" for non-HDF5
+        raise DatasetError(f"{path} is not a readable COCO HDF5 file ({e}). Delete it and run "
+                           "`make data`.") from e
 
 
 def load_coco_data(base_dir=None, max_train=None, pca_features=True) -> dict:
@@ -44,25 +89,23 @@ def load_coco_data(base_dir=None, max_train=None, pca_features=True) -> dict:
     val_captions, val_image_idxs, train_features (Ntr_img, D) (D = 512 with PCA,
     4096 without), val_features, idx_to_word, word_to_idx, train_urls, val_urls.
     With max_train, a random subset of max_train training captions is kept.
+    Raises DataNotFoundError (naming `make data`) without the files, DatasetError naming
+    the file for one that is not HDF5 or not JSON.
     """
-    import h5py
-
     if base_dir is None:
-        base_dir = config.find_full_data(COCO_DIR)
+        base_dir = config.find_full_data(COCO_DIR, key=CAPTIONS_FILE)
         if base_dir is None:
-            raise FileNotFoundError(
-                "COCO captioning data not found in $CS231N_DATA or datasets/. Run `make data` "
-                "(needs network); offline, the captioning notebooks use the package's own corpus.")
+            raise DataNotFoundError(f"COCO captioning data ({COCO_DIR}/{CAPTIONS_FILE}) not "
+                                    f"found in $CS231N_DATA, cs231n/datasets/ or datasets/. "
+                                    f"{FETCH_COCO}")
+        announce_source("COCO captioning", "full", base_dir)
     base_dir = Path(base_dir)
-    data = {}
-    with h5py.File(_require(base_dir / "coco2014_captions.h5"), "r") as f:
-        for k, v in f.items():
-            data[k] = np.asarray(v)
+    data = _read_h5(base_dir / CAPTIONS_FILE)
     suffix = "_pca" if pca_features else ""
     for split in ("train", "val"):
-        with h5py.File(_require(base_dir / f"{split}2014_vgg16_fc7{suffix}.h5"), "r") as f:
-            data[f"{split}_features"] = np.asarray(f["features"])
-    data.update(load_coco_vocab(base_dir))
+        features = _read_h5(base_dir / f"{split}2014_vgg16_fc7{suffix}.h5", keys=["features"])
+        data[f"{split}_features"] = features["features"]
+    data.update(_read_vocab(_require(base_dir / VOCAB_FILE)))
     for split in ("train", "val"):
         url_file = base_dir / f"{split}2014_urls.txt"
         if url_file.exists():
@@ -104,5 +147,6 @@ def sample_coco_minibatch(data, batch_size=100, split="train"):
     captions = data[f"{split}_captions"][mask]
     image_idxs = data[f"{split}_image_idxs"][mask]
     image_features = data[f"{split}_features"][image_idxs]
-    urls = data[f"{split}_urls"][image_idxs] if f"{split}_urls" in data else None
+    all_urls = data.get(f"{split}_urls")  # a generated corpus has images, not urls
+    urls = None if all_urls is None else all_urls[image_idxs]
     return captions, image_features, urls

@@ -2,8 +2,9 @@
 
 Data is looked up, per dataset, in this order:
   1. ``$CS231N_DATA``        a folder in the official layouts (e.g. ../shared/data)
-  2. ``datasets/``           where ``make data`` downloads the official files
-  3. ``datasets/mini/``      the embedded bundle committed in the repository
+  2. ``cs231n/datasets/``    next to the notebook: where the official 2018 notebooks look
+  3. ``datasets/``           where ``make data`` downloads the official files
+  4. ``datasets/mini/``      the embedded bundle committed in the repository
 
 A notebook runs at one of three scales, printed once when its data is loaded:
   full   the official data was found (the course targets are judged here only)
@@ -65,21 +66,37 @@ def by_scale(full, mini, quick):
     return {"full": full, "mini": mini, "quick": quick}[scale()]
 
 
+# Where the official 2018 notebooks keep the data, relative to the notebook's folder.
+COURSE_DATASETS = Path("cs231n") / "datasets"
+
+
 def data_dirs() -> list[tuple[str, Path]]:
-    """The full-data folders to search, in order, as (label, path) pairs."""
+    """The full-data folders to search, in order, as (label, path) pairs: $CS231N_DATA,
+    <cwd>/cs231n/datasets (where the official notebooks look), then datasets/."""
     dirs = []
     env = os.environ.get("CS231N_DATA", "").strip()
     if env:
         dirs.append(("$CS231N_DATA", Path(env).expanduser().resolve()))
+    dirs.append(("cs231n/datasets/ next to the notebook", (Path.cwd() / COURSE_DATASETS).resolve()))
     dirs.append(("datasets/", DATASETS_DIR))
-    return dirs
+    unique: dict[Path, str] = {}
+    for label, path in dirs:  # e.g. CS231N_DATA=datasets: look there once
+        unique.setdefault(path, label)
+    return [(label, path) for path, label in unique.items()]
 
 
-def find_full_data(relpath: str) -> Path | None:
-    """The first existing ``relpath`` under $CS231N_DATA, then datasets/; None if neither has it."""
+def find_full_data(relpath: str, key: str | None = None) -> Path | None:
+    """The first ``<folder>/relpath`` of `data_dirs` that holds its key file, or None.
+
+    Inputs:
+    - relpath: the dataset's path in the official layout ('cifar-10-batches-py',
+      'imagenet_val_25.npz', 'images/kitten.jpg')
+    - key: for a folder, a file inside it that must exist ('data_batch_1'), so that an
+      empty or half-downloaded folder is skipped; None when relpath is itself a file
+    """
     for _, base in data_dirs():
         candidate = base / relpath
-        if candidate.exists():
+        if (candidate / key).is_file() if key else candidate.is_file():
             return candidate
     return None
 

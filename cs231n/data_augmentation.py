@@ -17,6 +17,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from cs231n._checks import check_int
+
 
 def _check_batch(X: np.ndarray, what: str) -> None:
     if np.ndim(X) != 4:
@@ -25,8 +27,7 @@ def _check_batch(X: np.ndarray, what: str) -> None:
 
 
 def _check_shift(max_shift, H: int, W: int) -> None:
-    if not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
-        raise ValueError(f"max_shift must be a non-negative integer, got {max_shift!r}")
+    check_int(max_shift, "max_shift", minimum=0)
     if max_shift >= min(H, W):
         raise ValueError(f"max_shift={max_shift} must be smaller than the image size {H}x{W}")
 
@@ -94,8 +95,7 @@ def flip_and_translate(max_shift: int = 2, flip: bool = True,
     Returns:
     - augment: function X (N, C, H, W) -> augmented X (N, C, H, W)
     """
-    if not isinstance(max_shift, (int, np.integer)) or max_shift < 0:
-        raise ValueError(f"max_shift must be a non-negative integer, got {max_shift!r}")
+    check_int(max_shift, "max_shift", minimum=0)
 
     def augment(X: np.ndarray) -> np.ndarray:
         out = random_translations(X, max_shift, rng) if max_shift else np.array(X)

@@ -1,55 +1,107 @@
 """Dataset loaders with the official CS231n names: CIFAR-10, MNIST, the 25 ImageNet images, COCO.
 
-Each dataset is found through `cs231n.config`: ``$CS231N_DATA``, then ``datasets/``
-(``make data``), then the embedded bundle ``datasets/mini/``. Which copy is used is
-printed once. Loading is safe: the official CIFAR-10 pickles go through an
-unpickler that only accepts numpy arrays; our own files load with
+Each dataset is looked for, in this order (see `config.data_dirs`):
+  1. ``$CS231N_DATA``            a folder in the official layouts (e.g. ../shared/data);
+  2. ``cs231n/datasets/``        RELATIVE TO THE WORKING DIRECTORY: where the official
+                                 notebooks (run from ``assignmentN/``) keep the course's data;
+  3. ``datasets/``               of the repository (``make data``);
+  4. ``datasets/mini/``          the embedded bundle.
+A location counts only if it holds a key file of the dataset (e.g.
+``mnist/train-images-idx3-ubyte.gz``), so an empty folder left by an interrupted download
+is skipped. Which copy is used is printed once. Loading is safe: the official CIFAR-10
+pickles go through an unpickler that only accepts numpy arrays; our own files load with
 ``allow_pickle=False``; the bundle's files are checked against their SHA-256 sums.
 """
 from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import pickle
+import zlib
 from pathlib import Path
 
 import numpy as np
 
 from cs231n import config
-
-# The COCO helpers live in coco_utils (their official home); re-exported here for convenience.
-from cs231n.coco_utils import decode_captions, load_coco_data, sample_coco_minibatch  # noqa: F401
+from cs231n.checkpoint import read_npz
 
 CIFAR10_CLASSES = ("plane", "car", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 
 CIFAR_DIR = "cifar-10-batches-py"
+CIFAR_FILES = tuple(f"data_batch_{b}" for b in range(1, 6)) + ("test_batch",)
 MNIST_DIR = "mnist"
+MNIST_FILES = ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+               "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
 IMAGENET_FILE = "imagenet_val_25.npz"
 MINI_CIFAR = "cifar10_mini.npz"
 MINI_MNIST = "mnist_mini.npz"
+# Where the official notebooks keep the course's data, relative to the notebook's folder.
 # sha256 of the course's imagenet_val_25.npz: only this exact file is unpickled (for its label_map).
 IMAGENET_SHA256 = "35141609d22457c791e8fbe10c2d3b09ed0d6a04b669173e9fbebb0b4915cd3c"
+FETCH = ("Run `make data` to download the official files, or set CS231N_DATA to a folder "
+         "that holds them (e.g. CS231N_DATA=../shared/data).")
 
 
 class DataNotFoundError(FileNotFoundError):
-    """A dataset is in none of the places the workbook looks."""
+    """A dataset, or a file of it, is in none of the places the workbook looks."""
 
 
 class DatasetError(ValueError):
     """A dataset file exists but is corrupt, truncated or has the wrong shape."""
 
 
+def __getattr__(name: str):
+    # The COCO helpers live in coco_utils (their official home) and are re-exported here.
+    # Lazily: coco_utils uses this module's lookup, so a top-level import would be circular.
+    if name in ("decode_captions", "load_coco_data", "sample_coco_minibatch"):
+        from cs231n import coco_utils
+
+        return getattr(coco_utils, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 # --------------------------------------------------------------------------- locating files
 
 def _missing(what: str, relpath: str) -> DataNotFoundError:
     places = ", ".join(f"{label} ({path / relpath})" for label, path in config.data_dirs())
-    return DataNotFoundError(
-        f"{what} not found. Looked in {places} and in the embedded bundle datasets/mini/. "
-        "Run `make data` to download the official files, or set CS231N_DATA to a folder "
-        "that holds them (e.g. CS231N_DATA=../shared/data).")
+    return DataNotFoundError(f"{what} not found. Looked in {places} and in the embedded "
+                             f"bundle datasets/mini/. {FETCH}")
+
+
+_env_reported: set[str] = set()
+
+
+def _report_env_lacks(name: str, key_relpath: str, used: Path) -> None:
+    """Say once that $CS231N_DATA was set but lacks this dataset: a silent fallback to the
+    bundle would look like a successful run on the full data."""
+    env = os.environ.get("CS231N_DATA", "").strip()
+    if not env or name in _env_reported:
+        return
+    base = Path(env).expanduser().resolve()
+    if used.resolve().is_relative_to(base):
+        return
+    _env_reported.add(name)
+    if not base.is_dir():
+        print(f"{name}: CS231N_DATA is set to {env}, which is not a folder; using {used}")
+    else:
+        print(f"{name}: CS231N_DATA is set to {env}, which has no {key_relpath}; using {used}")
+
+
+def announce_source(name: str, source: str, path: Path, detail: str = "") -> None:
+    """Print once per process which copy of a dataset is used (config.announce)."""
+    detail = f", {detail}" if detail else ""
+    if source == "mini":
+        rel = path.relative_to(config.REPO_ROOT) if path.is_relative_to(config.REPO_ROOT) else path
+        message = (f"{name}: embedded mini bundle ({rel}{detail}); run `make data` or set "
+                   "CS231N_DATA for the full set")
+    else:
+        message = f"{name}: full data from {path}{detail}"
+    config.announce(name, source, message)
 
 
 def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -58,48 +110,65 @@ def sha256_of(path: Path) -> str:
 
 
 _verified: set[Path] = set()
+RESTORE = "Restore it with `git checkout datasets/mini` (or rebuild the bundle with `make mini`)."
+
+
+def is_mini_file(path) -> bool:
+    """True for a file inside the embedded bundle datasets/mini/."""
+    return Path(path).resolve().is_relative_to(config.MINI_DIR.resolve())
 
 
 def verify_mini_file(path: Path) -> None:
-    """Check a bundle file against datasets/mini/SHA256SUMS (once per process)."""
+    """Check a bundle file against datasets/mini/SHA256SUMS (once per process and file).
+
+    Raises DatasetError naming the file and the fix for a changed or unlisted file.
+    """
     path = Path(path).resolve()
     if path in _verified:
         return
     sums_file = config.MINI_DIR / "SHA256SUMS"
     rel = path.relative_to(config.MINI_DIR.resolve()).as_posix()
+    if not sums_file.is_file():
+        raise DatasetError(f"{sums_file} is missing, so {path} cannot be checked. {RESTORE}")
     expected = None
     for line in sums_file.read_text().splitlines():
         digest, _, name = line.partition("  ")
         if name.strip() == rel:
             expected = digest
     if expected is None:
-        raise DatasetError(f"{path} is not listed in {sums_file}; rebuild the bundle with "
-                           "`make mini` or restore it with `git checkout datasets/mini`.")
+        raise DatasetError(f"{path} is not listed in {sums_file}. {RESTORE}")
     if sha256_of(path) != expected:
         raise DatasetError(f"{path}: checksum mismatch (the file is corrupt or was modified). "
-                           "Restore it with `git checkout datasets/mini`.")
+                           f"{RESTORE}")
     _verified.add(path)
 
 
-def find_dataset(full_relpath: str, mini_relpath: str | None, name: str) -> tuple[Path, str]:
-    """Locate a dataset: full copy first, then the embedded bundle.
+def find_dataset(full_relpath: str, mini_relpath: str | None, name: str,
+                 key: str | None = None) -> tuple[Path, str]:
+    """Locate a dataset: full copy first (see config.data_dirs), then the embedded bundle.
 
-    Returns (path, source) with source "full" or "mini", and prints once which one is used.
+    Inputs:
+    - full_relpath: its path in the official layout ('cifar-10-batches-py', 'imagenet_val_25.npz')
+    - mini_relpath: its file in datasets/mini/, or None if the bundle has none
+    - name: what to call it in messages ('CIFAR-10')
+    - key: for a folder, the file inside it that marks it as present ('data_batch_1')
+    Returns (path, source) with source "full" or "mini"; a bundle file is checksum-verified.
+    Says once if $CS231N_DATA is set but lacks the dataset. Does not announce the source:
+    the loader does, once it knows what it loaded.
     Raises DataNotFoundError naming `make data` when there is neither.
     """
-    full = config.find_full_data(full_relpath)
+    key_relpath = f"{full_relpath}/{key}" if key else full_relpath
+    full = config.find_full_data(full_relpath, key)
     if full is not None:
-        config.announce(name, "full", f"{name}: full data from {full}")
+        _report_env_lacks(name, key_relpath, full)
         return full, "full"
     if mini_relpath is not None:
         mini = config.MINI_DIR / mini_relpath
-        if mini.exists():
-            if mini.is_file():
-                verify_mini_file(mini)
-            config.announce(name, "mini", f"{name}: embedded mini bundle ({mini.relative_to(config.REPO_ROOT)}); "
-                            "run `make data` or set CS231N_DATA for the full set")
+        if mini.is_file():
+            verify_mini_file(mini)
+            _report_env_lacks(name, key_relpath, mini)
             return mini, "mini"
-    raise _missing(name, full_relpath)
+    raise _missing(name, key_relpath)
 
 
 # --------------------------------------------------------------------------- CIFAR-10
@@ -110,9 +179,10 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
     The batches are dicts of lists, strings and one uint8 array; an arbitrary pickle
     could run code, so every other global is rejected.
     """
-    ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype"),
-               ("_codecs", "encode")}  # how Python 3 writes bytes in a protocol-2 pickle
+    ALLOWED = frozenset({
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"), ("numpy", "dtype"),
+        ("_codecs", "encode")})  # how Python 3 writes bytes in a protocol-2 pickle
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
@@ -129,14 +199,15 @@ def load_CIFAR_batch(filename) -> tuple[np.ndarray, np.ndarray]:
     - Y: (N,) int64 labels in 0..9
     """
     filename = Path(filename)
+    if not filename.is_file():
+        raise DataNotFoundError(f"{filename} not found: the CIFAR-10 folder is incomplete. {FETCH}")
     try:
         with open(filename, "rb") as f:
             datadict = _NumpyOnlyUnpickler(f, encoding="latin1").load()
         X = np.asarray(datadict["data"])
         Y = np.asarray(datadict["labels"], dtype=np.int64)
-    except FileNotFoundError:
-        raise
-    except (EOFError, pickle.UnpicklingError, KeyError, TypeError, ValueError, AttributeError) as e:
+    except (EOFError, pickle.UnpicklingError, KeyError, TypeError, ValueError, AttributeError,
+            IndexError) as e:
         raise DatasetError(f"{filename} is not a valid CIFAR-10 batch (truncated or corrupt: {e!r}). "
                            "Delete it and run `make data` again.") from e
     if X.ndim != 2 or X.shape[1] != 3072 or X.dtype != np.uint8 or Y.shape != (X.shape[0],):
@@ -148,6 +219,22 @@ def load_CIFAR_batch(filename) -> tuple[np.ndarray, np.ndarray]:
     return X, Y
 
 
+def _cifar_root(ROOT) -> tuple[Path, str]:
+    """(path, source) of CIFAR-10: the lookup for None, else the given folder or bundle .npz."""
+    if ROOT is None:
+        return find_dataset(CIFAR_DIR, MINI_CIFAR, "CIFAR-10", key=CIFAR_FILES[0])
+    ROOT = Path(ROOT)
+    if ROOT.exists():
+        if ROOT.suffix == ".npz" and is_mini_file(ROOT):
+            verify_mini_file(ROOT)
+        return ROOT, "mini" if ROOT.suffix == ".npz" else "full"
+    if ROOT.parts[-3:] == (*config.COURSE_DATASETS.parts, CIFAR_DIR):
+        # The official notebooks pass 'cs231n/datasets/cifar-10-batches-py'; where the data
+        # lives elsewhere (CS231N_DATA, datasets/, the bundle) they still run unchanged.
+        return find_dataset(CIFAR_DIR, MINI_CIFAR, "CIFAR-10", key=CIFAR_FILES[0])
+    raise _missing("CIFAR-10", str(ROOT))
+
+
 def _load_cifar10_indexed(ROOT=None):
     """CIFAR-10 with each training image's index in the official 50,000 order.
 
@@ -155,26 +242,28 @@ def _load_cifar10_indexed(ROOT=None):
     validation slice); the index lets splits pick the same images as on the full data.
     Returns Xtr, Ytr, train_index, Xte, Yte, source.
     """
-    if ROOT is None:
-        ROOT, source = find_dataset(CIFAR_DIR, MINI_CIFAR, "CIFAR-10")
-    else:
-        ROOT = Path(ROOT)
-        source = "mini" if ROOT.suffix == ".npz" else "full"
-        if not ROOT.exists():
-            raise _missing("CIFAR-10", str(ROOT))
+    ROOT, source = _cifar_root(ROOT)
     if source == "mini":
-        with np.load(ROOT, allow_pickle=False) as f:
-            Xtr, Ytr, index = f["X_train"], f["y_train"], f["train_index"]
-            Xte, Yte = f["X_test"], f["y_test"]
+        f = read_npz(ROOT, DatasetError, RESTORE if is_mini_file(ROOT) else "Rebuild it.",
+                     keys=("X_train", "y_train", "train_index", "X_test", "y_test"))
+        Xtr, Ytr, index = f["X_train"], f["y_train"], f["train_index"]
+        Xte, Yte = f["X_test"], f["y_test"]
+        announce_source("CIFAR-10", source, ROOT, f"{len(Xtr)} train / {len(Xte)} test images")
         return (Xtr.astype(np.float64), Ytr.astype(np.int64), index.astype(np.int64),
                 Xte.astype(np.float64), Yte.astype(np.int64), source)
+    missing = [name for name in CIFAR_FILES if not (ROOT / name).is_file()]
+    if missing:
+        raise DataNotFoundError(f"the CIFAR-10 folder {ROOT} is incomplete: it has no "
+                                f"{', '.join(missing)}. Delete the folder and run `make data` "
+                                "(or point CS231N_DATA to a complete copy).")
     xs, ys = [], []
-    for b in range(1, 6):
-        X, Y = load_CIFAR_batch(ROOT / f"data_batch_{b}")
+    for name in CIFAR_FILES[:5]:
+        X, Y = load_CIFAR_batch(ROOT / name)
         xs.append(X)
         ys.append(Y)
     Xtr, Ytr = np.concatenate(xs), np.concatenate(ys)
     Xte, Yte = load_CIFAR_batch(ROOT / "test_batch")
+    announce_source("CIFAR-10", source, ROOT, f"{len(Xtr)} train / {len(Xte)} test images")
     return Xtr, Ytr, np.arange(len(Xtr)), Xte, Yte, source
 
 
@@ -183,7 +272,9 @@ def load_CIFAR10(ROOT=None):
 
     Inputs:
     - ROOT: the official `cifar-10-batches-py` folder, a bundle .npz, or None to
-      search $CS231N_DATA, datasets/, then the embedded bundle.
+      search $CS231N_DATA, cs231n/datasets/ (next to the notebook), datasets/, then the
+      embedded bundle. The official notebooks' 'cs231n/datasets/cifar-10-batches-py',
+      when it does not exist, also searches.
     Returns Xtr (N, 32, 32, 3) float64, Ytr (N,), Xte (M, 32, 32, 3), Yte (M,).
     Full data: N = 50000, M = 10000. The embedded bundle: the first 5000 training
     images, then the validation slice (official indices 49000..49499), and the
@@ -271,20 +362,6 @@ def mirror_rows(X: np.ndarray, mean_image: np.ndarray, image_shape=(32, 32, 3)) 
     return out
 
 
-def mirror_averaged_predict(model, X: np.ndarray, mean_image: np.ndarray) -> np.ndarray:
-    """Labels of a linear classifier from the scores of each image plus those of its
-    mirror image (test-time augmentation; the same as a mirror-symmetric W).
-
-    Inputs:
-    - model: a trained LinearClassifier, W of shape (D, K)
-    - X: (N, D) rows from preprocess_linear
-    - mean_image: (3072,) the mean image that preprocess_linear subtracted
-    Returns y_pred (N,).
-    """
-    scores = X @ model.W + mirror_rows(X, mean_image) @ model.W
-    return np.argmax(scores, axis=1)
-
-
 def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, subtract_mean=True):
     """Assignment 2 data: channels-first CIFAR-10, mean image subtracted (official API).
 
@@ -307,10 +384,13 @@ def get_CIFAR10_data(num_training=49000, num_validation=1000, num_test=1000, sub
 # --------------------------------------------------------------------------- MNIST
 
 def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray:
+    """One gzipped IDX file of MNIST as a uint8 array of the shape its header gives."""
     try:
-        raw = gzip.open(path, "rb").read()
-    except (OSError, EOFError) as e:
-        raise DatasetError(f"{path}: not a readable gzip file ({e}). Delete it and run `make data`.") from e
+        with gzip.open(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError, zlib.error) as e:  # bad header, truncated, corrupt deflate data
+        raise DatasetError(f"{path}: not a readable gzip file, the download is corrupt or "
+                           f"truncated ({type(e).__name__}: {e}). Delete it and run `make data`.") from e
     header = 4 * (1 + dims)
     if len(raw) < header or int.from_bytes(raw[:4], "big") != magic:
         raise DatasetError(f"{path}: not an MNIST IDX file (bad magic number). Delete it and run `make data`.")
@@ -322,31 +402,70 @@ def _read_idx(path: Path, magic: int, dims: int) -> np.ndarray:
     return data.reshape(shape)
 
 
-def load_mnist(root=None):
+def load_mnist(root=None) -> dict[str, np.ndarray]:
     """MNIST digits.
 
-    Returns a dict X_train (N, 28, 28) uint8, y_train (N,) int64, X_test, y_test.
-    Full data: 60000 / 10000; the embedded bundle: the first 10000 / 2000.
+    Inputs:
+    - root: the official folder of the four IDX .gz files, a bundle .npz, or None to search
+    Returns a dict X_train (N, 28, 28) uint8, y_train (N,) int64, X_test (M, 28, 28), y_test (M,).
+    Full data: N = 60000, M = 10000; the embedded bundle: the first 10000 / 2000.
     """
     if root is None:
-        root, source = find_dataset(MNIST_DIR, MINI_MNIST, "MNIST")
+        root, source = find_dataset(MNIST_DIR, MINI_MNIST, "MNIST", key=MNIST_FILES[0])
     else:
         root = Path(root)
         source = "mini" if root.suffix == ".npz" else "full"
+        if not root.exists():
+            raise _missing("MNIST", str(root))
+        if source == "mini" and is_mini_file(root):
+            verify_mini_file(root)
     if source == "mini":
-        with np.load(root, allow_pickle=False) as f:
-            return {k: (f[k].astype(np.int64) if k.startswith("y") else f[k]) for k in f.files}
-    data = {}
-    for split, prefix in (("train", "train"), ("test", "t10k")):
-        X = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz", 2051, 3)
-        y = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz", 2049, 1).astype(np.int64)
-        if len(X) != len(y):
-            raise DatasetError(f"{root}: {len(X)} {split} images but {len(y)} labels.")
-        data[f"X_{split}"], data[f"y_{split}"] = X, y
+        f = read_npz(root, DatasetError, RESTORE if is_mini_file(root) else "Rebuild it.",
+                     keys=("X_train", "y_train", "X_test", "y_test"))
+        data = {k: (v.astype(np.int64) if k.startswith("y") else v) for k, v in f.items()}
+    else:
+        missing = [name for name in MNIST_FILES if not (root / name).is_file()]
+        if missing:
+            raise DataNotFoundError(f"the MNIST folder {root} is incomplete: it has no "
+                                    f"{', '.join(missing)}. Delete the folder and run `make data`.")
+        data = {}
+        for split, prefix in (("train", "train"), ("test", "t10k")):
+            X = _read_idx(root / f"{prefix}-images-idx3-ubyte.gz", 2051, 3)
+            y = _read_idx(root / f"{prefix}-labels-idx1-ubyte.gz", 2049, 1).astype(np.int64)
+            if len(X) != len(y):
+                raise DatasetError(f"{root}: {len(X)} {split} images but {len(y)} labels.")
+            data[f"X_{split}"], data[f"y_{split}"] = X, y
+    announce_source("MNIST", source, root, f"{len(data['X_train'])} train / {len(data['X_test'])} test")
     return data
 
 
 # --------------------------------------------------------------------------- ImageNet (25 images)
+
+def load_imagenet_file(path) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Read an imagenet_val_25.npz: the course's file, or the bundle's copy.
+
+    The course's file keeps its class names in a pickled dict; it is unpickled only when
+    the file's sha256 is the course's (an unverified pickle could run any code). The
+    bundle's copy holds them as plain strings ('class_names').
+    Returns X (25, 224, 224, 3) uint8, y (25,) int64, class_names: dict label -> name.
+    """
+    path = Path(path)
+    fix = RESTORE if is_mini_file(path) else "Delete it and run `make data`."
+    f = read_npz(path, DatasetError, fix, keys=("X", "y"))
+    X, y = f["X"], f["y"].astype(np.int64)
+    if X.ndim != 4 or X.shape[1:] != (224, 224, 3) or X.dtype != np.uint8 or y.shape != (len(X),):
+        raise DatasetError(f"{path}: expected X uint8 (N, 224, 224, 3) and y (N,), got X {X.shape} "
+                           f"{X.dtype} and y {y.shape}. {fix}")
+    if sha256_of(path) == IMAGENET_SHA256:
+        with np.load(path, allow_pickle=True) as npz:
+            class_names = {int(k): str(v) for k, v in npz["label_map"].item().items()}
+    else:
+        names = read_npz(path, DatasetError, "It is neither the course's file (its checksum "
+                         "differs, so its label_map is not unpickled) nor the bundle's copy. "
+                         + fix, keys=("class_names",))["class_names"]
+        class_names = {i: str(n) for i, n in enumerate(names) if n}
+    return X, y, class_names
+
 
 def load_imagenet_val(num=None):
     """The 25 ImageNet validation images used by the visualization notebooks.
@@ -356,26 +475,8 @@ def load_imagenet_val(num=None):
     Returns X (num, 224, 224, 3) uint8, y (num,) int64, class_names: dict label -> name.
     """
     path, source = find_dataset(IMAGENET_FILE, IMAGENET_FILE, "ImageNet val (25 images)")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            X, y = f["X"], f["y"].astype(np.int64)
-            if source == "mini":
-                class_names = {i: str(n) for i, n in enumerate(f["class_names"]) if n}
-            else:
-                class_names = None
-    except (OSError, ValueError, KeyError, EOFError) as e:
-        raise DatasetError(f"{path}: not a valid imagenet_val_25.npz ({e}). "
-                           "Delete it and run `make data`.") from e
-    if X.ndim != 4 or X.shape[1:] != (224, 224, 3) or X.dtype != np.uint8 or y.shape != (len(X),):
-        raise DatasetError(f"{path}: expected X uint8 (N, 224, 224, 3) and y (N,), got X {X.shape} "
-                           f"{X.dtype} and y {y.shape}. Delete it and run `make data`.")
-    if class_names is None:
-        # The course's file keeps class names in a pickled dict; unpickle only that exact file.
-        if sha256_of(path) != IMAGENET_SHA256:
-            raise DatasetError(f"{path}: checksum differs from the course's imagenet_val_25.npz; "
-                               "refusing to unpickle its label_map. Delete it and run `make data`.")
-        with np.load(path, allow_pickle=True) as f:
-            class_names = {int(k): str(v) for k, v in f["label_map"].item().items()}
+    X, y, class_names = load_imagenet_file(path)
+    announce_source("ImageNet val (25 images)", source, path)
     if num is not None:
         X, y = X[:num], y[:num]
     return X, y, class_names

@@ -22,7 +22,8 @@ import sys
 
 import numpy as np
 
-from cs231n.im2col import col2im_6d, col2im_indices, conv_output_size, im2col_6d, im2col_indices
+from cs231n._checks import check_conv_inputs, check_dout, check_pool_inputs, conv_output_size
+from cs231n.im2col import col2im_6d, col2im_indices, im2col_6d, im2col_indices
 
 try:
     from cs231n.im2col_cython import (
@@ -39,12 +40,28 @@ except ImportError:
 else:
     HAVE_CYTHON = True
 
+# What `from cs231n.fast_layers import *` gives: the official layer names.
+__all__ = [
+    "conv_backward_fast",
+    "conv_backward_im2col",
+    "conv_backward_strides",
+    "conv_forward_fast",
+    "conv_forward_im2col",
+    "conv_forward_strides",
+    "max_pool_backward_fast",
+    "max_pool_backward_im2col",
+    "max_pool_backward_reshape",
+    "max_pool_forward_fast",
+    "max_pool_forward_im2col",
+    "max_pool_forward_reshape",
+]
+
 # Which kernels the layers call; tests and bench/conv.py set it to False to run the numpy path.
 USE_CYTHON: bool = HAVE_CYTHON
 
 
 # ----------------------------------------------------------------------------
-# Kernel dispatch and input checks
+# Kernel dispatch and operand dtypes (the input checks are in cs231n._checks)
 # ----------------------------------------------------------------------------
 
 def _im2col_6d(x: np.ndarray, HH: int, WW: int, pad: int, stride: int) -> np.ndarray:
@@ -85,43 +102,11 @@ def _float_dtype(*arrays: np.ndarray) -> np.dtype:
 def _conv_inputs(x, w, b, conv_param: dict) -> tuple:
     """Checked (x, w, b) in one float dtype, and (stride, pad, Ho, Wo)."""
     x, w, b = np.asarray(x), np.asarray(w), np.asarray(b)
-    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
-        raise ValueError(f"conv: need x (N, C, H, W) and w (F, C, HH, WW) with the same C, "
-                         f"got x {x.shape} and w {w.shape}")
-    if b.shape != (w.shape[0],):
-        raise ValueError(f"conv: b must have shape ({w.shape[0]},) (one bias per filter), "
-                         f"got {b.shape}")
-    missing = {"stride", "pad"} - set(conv_param)
-    if missing:
-        raise ValueError(f"conv_param needs the keys 'stride' and 'pad', missing {sorted(missing)}")
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    Ho, Wo = conv_output_size(x.shape[2], x.shape[3], w.shape[2], w.shape[3], pad, stride)
+    geometry = check_conv_inputs(x, w, b, conv_param)
     dtype = _float_dtype(x, w, b)
     # One dtype for both GEMM operands: a float32 x with a float64 w must not make numpy
     # cast the (large) column matrix on every product.
-    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, (stride, pad, Ho, Wo)
-
-
-def _pool_inputs(x, pool_param: dict) -> tuple:
-    """Checked x and (pool_height, pool_width, stride, Ho, Wo)."""
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise ValueError(f"max pool: x must have shape (N, C, H, W), got {x.shape}")
-    missing = {"pool_height", "pool_width", "stride"} - set(pool_param)
-    if missing:
-        raise ValueError(f"pool_param needs the keys 'pool_height', 'pool_width' and 'stride', "
-                         f"missing {sorted(missing)}")
-    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    Ho, Wo = conv_output_size(x.shape[2], x.shape[3], ph, pw, 0, stride, "max pool")
-    return x, (ph, pw, stride, Ho, Wo)
-
-
-def _check_dout(dout: np.ndarray, expected: tuple, layer: str) -> np.ndarray:
-    dout = np.asarray(dout)
-    if dout.shape != tuple(expected):
-        raise ValueError(f"{layer}: dout has shape {dout.shape} but the forward output had shape "
-                         f"{tuple(expected)}; pass the cache of the matching forward call")
-    return dout
+    return x.astype(dtype, copy=False), w.astype(dtype, copy=False), b, geometry
 
 
 # ----------------------------------------------------------------------------
@@ -152,7 +137,7 @@ def _conv_backward(dout, cache: tuple, batch_last: bool, name: str) -> tuple:
     F, _, HH, WW = w.shape
     stride, pad = conv_param["stride"], conv_param["pad"]
     Ho, Wo = conv_output_size(x.shape[2], x.shape[3], HH, WW, pad, stride)
-    dout = _check_dout(dout, (x.shape[0], F, Ho, Wo), name)
+    dout = check_dout(dout, (x.shape[0], F, Ho, Wo), name)
     dout_r = dout.transpose((1, 2, 3, 0) if batch_last else (1, 0, 2, 3)).reshape(F, -1)
     db = dout_r.sum(axis=1)
     # dw = dout_r @ x_cols.T, computed as (x_cols @ dout_r.T).T: the same product, but
@@ -287,7 +272,8 @@ def max_pool_forward_fast(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray, 
     - out: (N, C, Ho, Wo), Ho = 1 + (H - pool_height) / stride, Wo likewise
     - cache: ('reshape', reshape_cache) or ('im2col', im2col_cache)
     """
-    x, (ph, pw, stride, _, _) = _pool_inputs(x, pool_param)
+    x = np.asarray(x)
+    ph, pw, stride, _, _ = check_pool_inputs(x, pool_param)
     H, W = x.shape[2], x.shape[3]
     if ph == pw == stride and H % ph == 0 and W % pw == 0:
         out, reshape_cache = max_pool_forward_reshape(x, pool_param)
@@ -326,7 +312,8 @@ def max_pool_forward_reshape(x: np.ndarray, pool_param: dict) -> tuple[np.ndarra
     - out: (N, C, H / ph, W / pw)
     - cache: (x, x_reshaped, out)
     """
-    x, (ph, pw, stride, Ho, Wo) = _pool_inputs(x, pool_param)
+    x = np.asarray(x)
+    ph, pw, stride, Ho, Wo = check_pool_inputs(x, pool_param)
     N, C, H, W = x.shape
     if not (ph == pw == stride and H % ph == 0 and W % pw == 0):
         raise ValueError(f"max_pool_forward_reshape needs pool_height == pool_width == stride "
@@ -355,7 +342,7 @@ def max_pool_backward_reshape(dout: np.ndarray, cache: tuple) -> np.ndarray:
     - dx: (N, C, H, W)
     """
     x, x_reshaped, out = cache
-    dout = _check_dout(dout, out.shape, "max_pool_backward_reshape")
+    dout = check_dout(dout, out.shape, "max_pool_backward_reshape")
     dx_reshaped = np.empty(x_reshaped.shape, dtype=np.result_type(x, dout))
     taken = np.zeros(out.shape, dtype=bool)
     hit = np.empty(out.shape, dtype=bool)
@@ -382,7 +369,8 @@ def max_pool_forward_im2col(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray
       (ValueError unless both are integers)
     - cache: (x, x_cols, x_cols_argmax, pool_param), x_cols (ph*pw, N*C*Ho*Wo)
     """
-    x, (ph, pw, stride, Ho, Wo) = _pool_inputs(x, pool_param)
+    x = np.asarray(x)
+    ph, pw, stride, Ho, Wo = check_pool_inputs(x, pool_param)
     N, C, H, W = x.shape
     x_split = x.reshape(N * C, 1, H, W)
     x_cols = _im2col_6d(x_split, ph, pw, 0, stride).reshape(ph * pw, -1)
@@ -404,9 +392,8 @@ def max_pool_backward_im2col(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """
     x, x_cols, x_cols_argmax, pool_param = cache
     N, C, H, W = x.shape
-    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    Ho, Wo = conv_output_size(H, W, ph, pw, 0, stride, "max pool")
-    dout = _check_dout(dout, (N, C, Ho, Wo), "max_pool_backward_im2col")
+    ph, pw, stride, Ho, Wo = check_pool_inputs(x, pool_param)
+    dout = check_dout(dout, (N, C, Ho, Wo), "max_pool_backward_im2col")
     dx_cols = np.zeros(x_cols.shape, dtype=np.result_type(x_cols, dout))
     np.put_along_axis(dx_cols, x_cols_argmax[None], dout.reshape(1, -1), axis=0)
     dx = _col2im_6d(dx_cols, (N * C, 1, H, W), ph, pw, 0, stride)

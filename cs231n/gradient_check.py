@@ -1,8 +1,14 @@
-"""Numeric gradients by centered differences, and ``rel_error`` (the one place it lives)."""
+"""Numeric gradients by centered differences, and ``rel_error`` (the one place it lives).
+
+The course's functions (eval_numerical_gradient, eval_numerical_gradient_array,
+eval_numerical_gradient_blobs, eval_numerical_gradient_net, grad_check_sparse,
+rel_error), plus check_layer_gradients: the check every layer of assignment 2 gets
+(each gradient of a backward pass against its numeric gradient), written once.
+"""
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from random import randrange
-from typing import Callable
 
 import numpy as np
 
@@ -125,3 +131,59 @@ def grad_check_sparse(f: Callable, x: np.ndarray, analytic_grad: np.ndarray,
         if verbose:
             print(f"numerical: {grad_numerical:f} analytic: {grad_analytic:f}, relative error: {rel:e}")
     return worst
+
+
+def numeric_layer_gradients(forward: Callable, inputs: Mapping[str, np.ndarray], dout: np.ndarray,
+                            h: float = 1e-5) -> dict[str, np.ndarray]:
+    """Numeric gradients of sum(out * dout) with respect to each input of a layer.
+
+    Inputs:
+    - forward: forward(*inputs.values()) -> (out, cache), e.g.
+      lambda x, w, b: conv_forward_naive(x, w, b, conv_param)
+    - inputs: name -> float array, in the order forward takes them; each array is
+      perturbed in place and restored
+    - dout: upstream derivative, same shape as out
+    Returns: {'d' + name: numeric gradient, same shape as that input}
+    """
+    arrays = list(inputs.values())
+    for name, a in inputs.items():
+        if not (isinstance(a, np.ndarray) and np.issubdtype(a.dtype, np.floating)):
+            raise ValueError(f"numeric gradients need float arrays (float64 for accuracy); "
+                             f"input {name!r} is {type(a).__name__} "
+                             f"{getattr(a, 'dtype', '')}")
+    grads = {}
+    for i, name in enumerate(inputs):
+        def f(value, i=i):
+            args = arrays[:i] + [value] + arrays[i + 1:]
+            return forward(*args)[0]
+        grads[f"d{name}"] = eval_numerical_gradient_array(f, arrays[i], dout, h=h)
+    return grads
+
+
+def check_layer_gradients(forward: Callable, backward: Callable,
+                          inputs: Mapping[str, np.ndarray], dout: np.ndarray,
+                          h: float = 1e-5) -> dict[str, float]:
+    """Compare every gradient of a layer's backward pass with its numeric gradient.
+
+    Runs out, cache = forward(*inputs.values()) and backward(dout, cache), which must
+    return one gradient per input, in order (a single array for a single input), and
+    compares each with numeric_layer_gradients.
+
+    Inputs:
+    - forward, inputs, dout, h: as numeric_layer_gradients
+    - backward: backward(dout, cache) -> gradients
+    Returns: {'d' + name: max relative error (rel_error) of that gradient}, e.g.
+      check_layer_gradients(lambda x, w, b: conv_forward_naive(x, w, b, conv_param),
+                            conv_backward_naive, {"x": x, "w": w, "b": b}, dout)
+      -> {'dx': 1.2e-09, 'dw': 3.4e-10, 'db': 5.6e-12}
+    """
+    _, cache = forward(*inputs.values())
+    analytic = backward(dout, cache)
+    if isinstance(analytic, np.ndarray):
+        analytic = (analytic,)
+    if len(analytic) != len(inputs):
+        raise ValueError(f"check_layer_gradients: backward returned {len(analytic)} gradients "
+                         f"for the {len(inputs)} inputs {list(inputs)}; it must return one "
+                         f"per input, in order")
+    numeric = numeric_layer_gradients(forward, inputs, dout, h=h)
+    return {name: rel_error(grad, num) for grad, (name, num) in zip(analytic, numeric.items(), strict=True)}

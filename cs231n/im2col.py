@@ -20,45 +20,17 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+# conv_output_size is imported from here by the Cython kernels and the fast layers.
+from cs231n._checks import check_ndim, conv_output_size
 
-def conv_output_size(H: int, W: int, HH: int, WW: int, pad: int, stride: int,
-                     what: str = "conv") -> tuple[int, int]:
-    """Output size of a HH x WW window sliding with `stride` over a H x W input padded by `pad`.
-
-    Inputs:
-    - H, W: input height and width
-    - HH, WW: window (filter or pool) height and width
-    - pad: zeros added on each side of both spatial axes
-    - stride: step between windows
-    - what: layer name used in the error message
-
-    Returns:
-    - (Ho, Wo) = (1 + (H + 2*pad - HH) / stride, 1 + (W + 2*pad - WW) / stride)
-
-    Raises ValueError unless both are positive integers (the windows tile the input).
-    """
-    for name, value, low in (("stride", stride, 1), ("pad", pad, 0), ("window height", HH, 1),
-                             ("window width", WW, 1)):
-        if not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{what}: {name} must be an integer >= {low}, got {value!r}")
-    sizes = []
-    for axis, size, window in (("height", H, HH), ("width", W, WW)):
-        span = size + 2 * pad - window
-        if span < 0 or span % stride:
-            raise ValueError(
-                f"{what} {axis}: output size 1 + (size + 2*pad - window) / stride = "
-                f"1 + ({size} + 2*{pad} - {window}) / {stride} = {1 + span / stride:g} is not a "
-                f"positive integer; change pad or stride (or the input size) so that the "
-                f"windows tile the padded input exactly")
-        sizes.append(1 + span // stride)
-    return sizes[0], sizes[1]
+__all__ = ["col2im_6d", "col2im_indices", "conv_output_size", "get_im2col_indices",
+           "im2col_6d", "im2col_indices"]
 
 
 def _padded_windows(x: np.ndarray, field_height: int, field_width: int, padding: int,
                     stride: int) -> np.ndarray:
     """A read-only view (N, C, Ho, Wo, HH, WW) of every window of the zero-padded x."""
-    if x.ndim != 4:
-        raise ValueError(f"x must have shape (N, C, H, W), got shape {x.shape}")
+    check_ndim("im2col: x", x, 4, "(N, C, H, W)")
     conv_output_size(x.shape[2], x.shape[3], field_height, field_width, padding, stride, "im2col")
     p = padding
     x_padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p))) if p else x

@@ -31,6 +31,22 @@ from cs231n.layers import (
     spatial_batchnorm_forward,
 )
 
+# What `from cs231n.layer_utils import *` gives: the official sandwich layers and ours.
+__all__ = [
+    "affine_norm_relu_backward",
+    "affine_norm_relu_forward",
+    "affine_relu_backward",
+    "affine_relu_forward",
+    "conv_bn_relu_backward",
+    "conv_bn_relu_forward",
+    "conv_bn_relu_pool_backward",
+    "conv_bn_relu_pool_forward",
+    "conv_relu_backward",
+    "conv_relu_forward",
+    "conv_relu_pool_backward",
+    "conv_relu_pool_forward",
+]
+
 NORMALIZATIONS = (None, "batchnorm", "layernorm")
 
 

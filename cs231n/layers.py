@@ -14,35 +14,61 @@ from typing import Any
 
 import numpy as np
 
+from cs231n._checks import (
+    check_conv_inputs,
+    check_dout,
+    check_int,
+    check_ndim,
+    check_pool_inputs,
+    check_shape,
+)
+
+# What `from cs231n.layers import *` gives: the official layer names.
+__all__ = [
+    "affine_backward",
+    "affine_forward",
+    "batchnorm_backward",
+    "batchnorm_backward_alt",
+    "batchnorm_forward",
+    "conv_backward_naive",
+    "conv_forward_naive",
+    "dropout_backward",
+    "dropout_forward",
+    "layernorm_backward",
+    "layernorm_forward",
+    "max_pool_backward_naive",
+    "max_pool_forward_naive",
+    "relu_backward",
+    "relu_forward",
+    "softmax_loss",
+    "spatial_batchnorm_backward",
+    "spatial_batchnorm_forward",
+    "spatial_groupnorm_backward",
+    "spatial_groupnorm_forward",
+    "svm_loss",
+]
+
 # ----------------------------------------------------------------------------
 # Input validation (not part of the student's task, hence outside the markers).
+# The checks shared with the fast layers live in cs231n._checks.
 # ----------------------------------------------------------------------------
 
 
-def _check_ndim(name: str, arr: np.ndarray, ndim: int, layout: str) -> None:
-    if np.ndim(arr) != ndim:
-        raise ValueError(f"{name} must be a {ndim}-D array {layout}, got shape {np.shape(arr)}")
-
-
-def _check_shape(name: str, arr: np.ndarray, shape: tuple, hint: str = "") -> None:
-    if np.shape(arr) != tuple(shape):
-        raise ValueError(f"{name} must have shape {tuple(shape)}, got {np.shape(arr)}{hint}")
-
-
-def _check_dout(dout: np.ndarray, expected: tuple, layer: str) -> None:
-    if np.shape(dout) != tuple(expected):
-        raise ValueError(f"{layer}: dout has shape {np.shape(dout)} but the forward output "
-                         f"had shape {tuple(expected)}; pass the cache of the matching forward")
+def _check_batch(name: str, n: int, why: str) -> None:
+    """An empty batch would give NaN (a mean over zero examples): say so instead."""
+    if n == 0:
+        raise ValueError(f"{name}: got an empty batch (N = 0); {why}")
 
 
 def _check_labels(x: np.ndarray, y: np.ndarray, loss: str) -> None:
-    _check_ndim(f"{loss}: x", x, 2, "of scores (N, K)")
+    check_ndim(f"{loss}: x", x, 2, "of scores (N, K)")
     N, K = x.shape
+    _check_batch(loss, N, "the loss is a mean over the batch and needs at least one example")
     y = np.asarray(y)
     if y.shape != (N,) or not np.issubdtype(y.dtype, np.integer):
         raise ValueError(f"{loss}: y must be an integer array of shape ({N},), "
                          f"got {y.dtype} {y.shape}")
-    if N and (y.min() < 0 or y.max() >= K):
+    if y.min() < 0 or y.max() >= K:
         raise ValueError(f"{loss}: labels must lie in [0, {K}), got min {y.min()} max {y.max()}")
 
 
@@ -53,57 +79,11 @@ def _check_mode(param: dict, name: str) -> str:
     return mode
 
 
-def _window_positions(size: int, window: int, stride: Any, pad: Any, what: str) -> int:
-    """Number of window positions along one axis: 1 + (size + 2 pad - window) / stride.
-
-    Raises ValueError unless the windows tile the (padded) input exactly.
-    """
-    if not isinstance(stride, (int, np.integer)) or stride < 1:
-        raise ValueError(f"{what}: stride must be a positive integer, got {stride!r}")
-    if not isinstance(pad, (int, np.integer)) or pad < 0:
-        raise ValueError(f"{what}: pad must be a non-negative integer, got {pad!r}")
-    span = size + 2 * pad - window
-    if span < 0:
-        raise ValueError(f"{what}: window of size {window} does not fit in an input of "
-                         f"size {size} padded by {pad} on each side")
-    if span % stride:
-        raise ValueError(
-            f"{what}: output size 1 + (size + 2*pad - window) / stride = "
-            f"1 + ({size} + 2*{pad} - {window}) / {stride} = {1 + span / stride:g} is not an "
-            f"integer; change pad or stride (or the input size) so that {stride} divides {span}")
-    return 1 + span // stride
-
-
-def _conv_geometry(x: np.ndarray, w: np.ndarray, b: np.ndarray, conv_param: dict) -> None:
-    _check_ndim("conv: x", x, 4, "(N, C, H, W)")
-    _check_ndim("conv: w", w, 4, "(F, C, HH, WW)")
-    if x.shape[1] != w.shape[1]:
-        raise ValueError(f"conv: x has {x.shape[1]} channels but w expects {w.shape[1]} "
-                         f"(x {x.shape}, w {w.shape})")
-    _check_shape("conv: b", b, (w.shape[0],), " (one bias per filter)")
-    for key in ("stride", "pad"):
-        if key not in conv_param:
-            raise ValueError(f"conv_param needs the key {key!r}, got {sorted(conv_param)}")
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    _window_positions(x.shape[2], w.shape[2], stride, pad, "conv height")
-    _window_positions(x.shape[3], w.shape[3], stride, pad, "conv width")
-
-
-def _pool_geometry(x: np.ndarray, pool_param: dict) -> None:
-    _check_ndim("max pool: x", x, 4, "(N, C, H, W)")
-    for key in ("pool_height", "pool_width", "stride"):
-        if key not in pool_param:
-            raise ValueError(f"pool_param needs the key {key!r}, got {sorted(pool_param)}")
-    ph, pw, stride = pool_param["pool_height"], pool_param["pool_width"], pool_param["stride"]
-    _window_positions(x.shape[2], ph, stride, 0, "max pool height")
-    _window_positions(x.shape[3], pw, stride, 0, "max pool width")
-
-
 def _check_norm_params(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, layer: str) -> None:
-    _check_ndim(f"{layer}: x", x, 2, "(N, D)")
+    check_ndim(f"{layer}: x", x, 2, "(N, D)")
     D = x.shape[1]
-    _check_shape(f"{layer}: gamma", gamma, (D,))
-    _check_shape(f"{layer}: beta", beta, (D,))
+    check_shape(f"{layer}: gamma", gamma, (D,))
+    check_shape(f"{layer}: beta", beta, (D,))
 
 
 # ----------------------------------------------------------------------------
@@ -125,12 +105,13 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
     """
     if np.ndim(x) < 2:
         raise ValueError(f"affine: x must be (N, d_1, ..., d_k), got shape {np.shape(x)}")
-    _check_ndim("affine: w", w, 2, "(D, M)")
+    _check_batch("affine_forward", x.shape[0], "pass at least one example")
+    check_ndim("affine: w", w, 2, "(D, M)")
     D = int(np.prod(x.shape[1:]))
     if D != w.shape[0]:
         raise ValueError(f"affine: each example of x {x.shape} flattens to D = {D} values, "
                          f"but w {w.shape} expects D = {w.shape[0]}")
-    _check_shape("affine: b", b, (w.shape[1],))
+    check_shape("affine: b", b, (w.shape[1],))
     out = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     out = x.reshape(x.shape[0], -1) @ w + b
@@ -152,7 +133,7 @@ def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     - db: (M,)
     """
     x, w, _ = cache
-    _check_dout(dout, (x.shape[0], w.shape[1]), "affine_backward")
+    check_dout(dout, (x.shape[0], w.shape[1]), "affine_backward")
     dx, dw, db = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     dx = (dout @ w.T).reshape(x.shape)
@@ -191,7 +172,7 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     - dx: same shape as x (the gradient at x == 0 is taken as 0)
     """
     x = cache
-    _check_dout(dout, np.shape(x), "relu_backward")
+    check_dout(dout, np.shape(x), "relu_backward")
     dx = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     dx = dout * (x > 0)
@@ -236,13 +217,16 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     """
     _check_norm_params(x, gamma, beta, "batchnorm")
     mode = _check_mode(bn_param, "bn_param")
+    if mode == "train":
+        _check_batch("batchnorm_forward", x.shape[0],
+                     "training-mode batch norm needs at least one example")
     eps = bn_param.get("eps", 1e-5)
     momentum = bn_param.get("momentum", 0.9)
     D = x.shape[1]
     running_mean = bn_param.setdefault("running_mean", np.zeros(D, dtype=x.dtype))
     running_var = bn_param.setdefault("running_var", np.zeros(D, dtype=x.dtype))
-    _check_shape("bn_param['running_mean']", running_mean, (D,))
-    _check_shape("bn_param['running_var']", running_var, (D,))
+    check_shape("bn_param['running_mean']", running_mean, (D,))
+    check_shape("bn_param['running_var']", running_var, (D,))
 
     out, cache = None, None
     if mode == "train":
@@ -282,7 +266,7 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
     if cache is None:
         raise ValueError("batchnorm_backward: the cache is None; the forward pass ran in "
                          "test mode, backpropagate through a train-mode forward")
-    _check_ndim("batchnorm_backward: dout", dout, 2, "(N, D)")
+    check_ndim("batchnorm_backward: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, xc, std, gamma = cache
@@ -314,7 +298,7 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np
     if cache is None:
         raise ValueError("batchnorm_backward_alt: the cache is None; the forward pass ran "
                          "in test mode, backpropagate through a train-mode forward")
-    _check_ndim("batchnorm_backward_alt: dout", dout, 2, "(N, D)")
+    check_ndim("batchnorm_backward_alt: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, _, std, gamma = cache
@@ -368,7 +352,7 @@ def layernorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
     - dgamma: (D,)
     - dbeta: (D,)
     """
-    _check_ndim("layernorm_backward: dout", dout, 2, "(N, D)")
+    check_ndim("layernorm_backward: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, std, gamma = cache
@@ -397,8 +381,10 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, tup
     - dropout_param: dict with keys
       - p: probability of KEEPING each unit, in (0, 1]
       - mode: 'train' or 'test'
-      - seed: optional; when given, np.random is seeded with it (makes the mask
-        deterministic, for gradient checks)
+      - seed: optional; when given, the mask is drawn from its own
+        np.random.RandomState(seed): the same mask at every call (for gradient
+        checks), and the global np.random is left alone (a Solver's minibatch
+        sampling stays random). Without it the mask comes from np.random.
 
     Returns a tuple of:
     - out: same shape as x
@@ -409,13 +395,14 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, tup
         raise ValueError(f"dropout_param['p'] is the keep probability and must be in (0, 1], "
                          f"got {p!r}")
     mode = _check_mode(dropout_param, "dropout_param")
-    if "seed" in dropout_param:
-        np.random.seed(dropout_param["seed"])
+    # A local generator: reseeding the global one would make every later draw of
+    # np.random (e.g. the Solver's minibatches) repeat after each forward pass.
+    rng = np.random.RandomState(dropout_param["seed"]) if "seed" in dropout_param else np.random
 
     mask, out = None, None
     if mode == "train":
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        mask = ((np.random.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
+        mask = ((rng.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
         out = x * mask
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     else:
@@ -440,7 +427,7 @@ def dropout_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     mode = dropout_param["mode"]
     dx = None
     if mode == "train":
-        _check_dout(dout, mask.shape, "dropout_backward")
+        check_dout(dout, mask.shape, "dropout_backward")
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         dx = dout * mask
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -450,7 +437,7 @@ def dropout_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------
-# Convolution and pooling (naive: loops over output positions, vectorized over N, C, F)
+# Convolution and pooling, naive: one loop per axis of the output (N, F or C, H', W')
 # ----------------------------------------------------------------------------
 
 
@@ -476,7 +463,7 @@ def conv_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray,
       W' = 1 + (W + 2 * pad - WW) / stride (ValueError unless both are integers)
     - cache: (x, w, b, conv_param)
     """
-    _conv_geometry(x, w, b, conv_param)
+    check_conv_inputs(x, w, b, conv_param)
     out = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     # Deliberately naive: one dot product per output number, four nested loops, as the
@@ -511,11 +498,9 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     - dw: (F, C, HH, WW)
     - db: (F,)
     """
-    x, w, _, conv_param = cache
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    H_out = 1 + (x.shape[2] + 2 * pad - w.shape[2]) // stride
-    W_out = 1 + (x.shape[3] + 2 * pad - w.shape[3]) // stride
-    _check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv_backward_naive")
+    x, w, b, conv_param = cache
+    stride, pad, H_out, W_out = check_conv_inputs(x, w, b, conv_param)
+    check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv_backward_naive")
     dx, dw, db = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     # The forward loops run backwards: each output number out[n, f, i, j] sends
@@ -554,7 +539,7 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray,
       W' = 1 + (W - pool_width) / stride (ValueError unless both are integers)
     - cache: (x, pool_param)
     """
-    _pool_geometry(x, pool_param)
+    check_pool_inputs(x, pool_param)
     out = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     ph, pw = pool_param["pool_height"], pool_param["pool_width"]
@@ -586,11 +571,8 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     - dx: (N, C, H, W)
     """
     x, pool_param = cache
-    ph, pw = pool_param["pool_height"], pool_param["pool_width"]
-    stride = pool_param["stride"]
-    H_out = 1 + (x.shape[2] - ph) // stride
-    W_out = 1 + (x.shape[3] - pw) // stride
-    _check_dout(dout, (*x.shape[:2], H_out, W_out), "max_pool_backward_naive")
+    ph, pw, stride, H_out, W_out = check_pool_inputs(x, pool_param)
+    check_dout(dout, (*x.shape[:2], H_out, W_out), "max_pool_backward_naive")
     dx = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C = x.shape[:2]
@@ -600,8 +582,8 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
             for i in range(H_out):
                 for j in range(W_out):
                     window = x[n, c, i * stride:i * stride + ph, j * stride:j * stride + pw]
-                    k, l = np.unravel_index(np.argmax(window), window.shape)
-                    dx[n, c, i * stride + k, j * stride + l] += dout[n, c, i, j]
+                    di, dj = np.unravel_index(np.argmax(window), window.shape)
+                    dx[n, c, i * stride + di, j * stride + dj] += dout[n, c, i, j]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     return dx
 
@@ -627,7 +609,7 @@ def spatial_batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
     - out: (N, C, H, W)
     - cache: what spatial_batchnorm_backward needs
     """
-    _check_ndim("spatial batchnorm: x", x, 4, "(N, C, H, W)")
+    check_ndim("spatial batchnorm: x", x, 4, "(N, C, H, W)")
     out, cache = None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C, H, W = x.shape
@@ -651,7 +633,7 @@ def spatial_batchnorm_backward(dout: np.ndarray,
     - dgamma: (C,)
     - dbeta: (C,)
     """
-    _check_ndim("spatial batchnorm: dout", dout, 4, "(N, C, H, W)")
+    check_ndim("spatial batchnorm: dout", dout, 4, "(N, C, H, W)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C, H, W = dout.shape
@@ -680,13 +662,13 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
     - out: (N, C, H, W)
     - cache: what spatial_groupnorm_backward needs
     """
-    _check_ndim("spatial groupnorm: x", x, 4, "(N, C, H, W)")
+    check_ndim("spatial groupnorm: x", x, 4, "(N, C, H, W)")
     C = x.shape[1]
-    _check_shape("spatial groupnorm: gamma", gamma, (1, C, 1, 1))
-    _check_shape("spatial groupnorm: beta", beta, (1, C, 1, 1))
-    if not isinstance(G, (int, np.integer)) or G < 1 or C % G:
-        raise ValueError(f"spatial groupnorm: G must be a positive integer dividing C = {C}, "
-                         f"got {G!r}")
+    check_shape("spatial groupnorm: gamma", gamma, (1, C, 1, 1))
+    check_shape("spatial groupnorm: beta", beta, (1, C, 1, 1))
+    check_int(G, "spatial groupnorm: G")
+    if C % G:
+        raise ValueError(f"spatial groupnorm: G = {G} groups must divide the C = {C} channels")
     eps = gn_param.get("eps", 1e-5)
     out, cache = None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -714,7 +696,7 @@ def spatial_groupnorm_backward(dout: np.ndarray,
     - dgamma: (1, C, 1, 1)
     - dbeta: (1, C, 1, 1)
     """
-    _check_ndim("spatial groupnorm: dout", dout, 4, "(N, C, H, W)")
+    check_ndim("spatial groupnorm: dout", dout, 4, "(N, C, H, W)")
     dx, dgamma, dbeta = None, None, None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, std, gamma, G = cache

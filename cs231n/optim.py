@@ -20,6 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
+# The config keys each rule reads: its hyperparameters, then its state. The Solver
+# accepts exactly these keys in optim_config (a typo is an error, not a default).
+OPTIM_KEYS = {
+    "sgd": ("learning_rate",),
+    "sgd_momentum": ("learning_rate", "momentum", "velocity"),
+    "rmsprop": ("learning_rate", "decay_rate", "epsilon", "cache"),
+    "adam": ("learning_rate", "beta1", "beta2", "epsilon", "m", "v", "t"),
+}
+
 
 def _start(w: np.ndarray, dw: np.ndarray, config: dict | None, rule: str) -> dict:
     if np.shape(w) != np.shape(dw):

@@ -1,8 +1,8 @@
-"""Solver: trains a classification model with minibatch gradient descent.
+"""Solver: trains a model with minibatch gradient descent (the course's Solver).
 
-As the course's Solver, plus: a progress bar, atomic checkpoints that ``resume``
-restores exactly, a clear error when the loss stops being finite, and an optional
-augmentation hook applied to each training batch.
+As the course's Solver, plus: a progress bar that stays out of saved notebooks and logs,
+atomic checkpoints that ``resume`` restores exactly, a clear error when the loss stops
+being finite, checked options, and an optional augmentation hook for training batches.
 
 Example::
 
@@ -20,23 +20,33 @@ The model must have
   grads a dict with the same keys as params.
 Models with batchnorm may keep their bn_param dicts in a list ``model.bn_params``;
 their running statistics are then checkpointed and restored with the parameters.
+
+Another model family (e.g. assignment 3's captioning RNN) subclasses Solver and overrides
+only what differs, see ``Solver``'s docstring: ``_check_data``, ``_sample_batch`` and
+``_evaluate``.
 """
 from __future__ import annotations
 
-import json
+import difflib
+import math
+import numbers
 import os
-import tempfile
-import zipfile
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from cs231n import optim
+from cs231n.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from cs231n.optim import OPTIM_KEYS
+from cs231n.progress import progress, say
 
-UPDATE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
+__all__ = ["OPTIM_KEYS", "NonFiniteLossError", "Solver", "load_checkpoint", "progress"]
+
+UPDATE_RULES = tuple(OPTIM_KEYS)
 DATA_KEYS = ("X_train", "y_train", "X_val", "y_val")
-CHECKPOINT_FORMAT = 1
+# Without print_every, a run prints about this many loss lines (and never more often
+# than the course's every 10 iterations): a 4,590-iteration run stays readable.
+DEFAULT_LOSS_LINES = 20
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -53,6 +63,9 @@ class NonFiniteLossError(FloatingPointError):
             "weight_scale, and check the data for NaN or inf.")
 
 
+# ---------------------------------------------------------------------- the Solver
+
+
 class Solver:
     """Trains a classification model; see the module docstring for an example.
 
@@ -65,10 +78,13 @@ class Solver:
       - 'y_val': (N_val,) integer validation labels
 
     Optional keyword arguments:
-    - update_rule: name of an update rule in cs231n.optim (default 'sgd')
-    - optim_config: dict of hyperparameters for the update rule (each parameter
-      gets its own copy); the learning_rate key is decayed after each epoch
-    - lr_decay: factor applied to the learning rate after each epoch (default 1.0)
+    - update_rule: name of an update rule in cs231n.optim ('sgd', 'sgd_momentum',
+      'rmsprop', 'adam'; default 'sgd'), or your own function
+      ``update(w, dw, config) -> (next_w, config)``
+    - optim_config: dict of hyperparameters for the update rule (each parameter gets its
+      own copy); only the keys the rule reads are accepted (see OPTIM_KEYS; any keys for
+      your own function). The learning_rate key is decayed after each epoch.
+    - lr_decay: factor in (0, 1] applied to the learning rate after each epoch (default 1.0)
     - batch_size: minibatch size (default 100)
     - num_epochs: number of epochs to train for (default 10)
     - num_train_samples: training examples used to check train accuracy (default
@@ -78,18 +94,32 @@ class Solver:
     - checkpoint_name: if not None, a checkpoint is written at every accuracy
       check to '<checkpoint_name>_epoch_<epoch>.ckpt.npz' (load it back with
       ``Solver.resume`` or ``load_checkpoint``)
-    - print_every: print the training loss every print_every iterations (default 10)
+    - print_every: print the training loss every print_every iterations (default None:
+      about 20 lines per run, at most every 10 iterations)
     - verbose: False prints nothing and shows no progress bar (default True)
     - augment_fn: None, or a function X_batch -> X_batch of the same length applied
       to every training minibatch (never to the accuracy checks)
+
+    Subclassing, for models trained on other data (e.g. captions): override
+    - ``_check_data(self, data) -> int``: raise ValueError for data this Solver cannot
+      train on; return the number of training examples (it sets the epoch length). It
+      runs first in __init__, before any attribute is set;
+    - ``_sample_batch(self, batch_size) -> tuple``: a random training minibatch as the
+      positional arguments of ``model.loss`` (the default returns (X_batch, y_batch));
+    - ``_evaluate(self) -> (train_acc, val_acc) or None``: run at the first and last
+      iteration and each epoch end; None skips accuracy (no histories, no best params:
+      the model keeps its final parameters).
+    ``data`` is kept as ``self.data``; ``X_train, y_train, X_val, y_val`` are None when
+    the data has no such keys.
     """
 
     def __init__(self, model, data: dict, **kwargs) -> None:
         _check_model(model)
-        _check_data(data)
+        self.num_train = self._check_data(data)
+        _check_int("the number of training examples (from _check_data)", self.num_train, 1)
         self.model = model
-        self.X_train, self.y_train = data["X_train"], data["y_train"]
-        self.X_val, self.y_val = data["X_val"], data["y_val"]
+        self.data = data
+        self.X_train, self.y_train, self.X_val, self.y_val = (data.get(k) for k in DATA_KEYS)
 
         self.update_rule = kwargs.pop("update_rule", "sgd")
         self.optim_config = kwargs.pop("optim_config", {})
@@ -99,25 +129,76 @@ class Solver:
         self.num_train_samples = kwargs.pop("num_train_samples", 1000)
         self.num_val_samples = kwargs.pop("num_val_samples", None)
         self.checkpoint_name = kwargs.pop("checkpoint_name", None)
-        self.print_every = kwargs.pop("print_every", 10)
+        self.print_every = kwargs.pop("print_every", None)
         self.verbose = kwargs.pop("verbose", True)
         self.augment_fn = kwargs.pop("augment_fn", None)
         if kwargs:
             raise ValueError(f"Solver: unrecognized arguments {sorted(kwargs)}")
 
-        if not isinstance(self.update_rule, str) or self.update_rule not in UPDATE_RULES:
-            raise ValueError(f"Solver: update_rule must be one of {UPDATE_RULES}, "
-                             f"got {self.update_rule!r}")
-        self.update_rule_name = self.update_rule
-        self.update_rule = getattr(optim, self.update_rule)
-        if not isinstance(self.optim_config, dict):
-            raise TypeError(f"Solver: optim_config must be a dict, got {self.optim_config!r}")
-        for name in ("batch_size", "print_every"):
-            _check_int(name, getattr(self, name), minimum=1)
+        self.update_rule_name, self.update_rule = _resolve_update_rule(self.update_rule)
+        _check_optim_config(self.optim_config, self.update_rule_name)
+        self._check_options()
+        self._reset()
+
+    def _check_options(self) -> None:
+        _check_number("lr_decay", self.lr_decay, 0, 1, low_open=True)
+        _check_int("batch_size", self.batch_size, minimum=1)
         _check_int("num_epochs", self.num_epochs, minimum=0)
+        for name in ("num_train_samples", "num_val_samples", "print_every"):
+            if getattr(self, name) is not None:
+                _check_int(name, getattr(self, name), minimum=1)
+        if self.checkpoint_name is not None and not isinstance(self.checkpoint_name,
+                                                               (str, os.PathLike)):
+            raise TypeError("Solver: checkpoint_name must be None or a path prefix such as "
+                            f"'checkpoints/fc_net', got {self.checkpoint_name!r}")
         if self.augment_fn is not None and not callable(self.augment_fn):
             raise ValueError("Solver: augment_fn must be None or a function X_batch -> X_batch")
-        self._reset()
+
+    # ------------------------------------------------------------------ overridable
+
+    def _check_data(self, data: dict) -> int:
+        """Check the classification data; return the number of training examples."""
+        if not isinstance(data, dict):
+            raise TypeError(f"Solver: data must be a dict with keys {list(DATA_KEYS)}, "
+                            f"got {type(data).__name__}")
+        missing = [k for k in DATA_KEYS if k not in data]
+        if missing:
+            raise ValueError(f"Solver: data is missing the keys {missing}; "
+                             f"it needs {list(DATA_KEYS)}")
+        for split in ("train", "val"):
+            X, y = data[f"X_{split}"], data[f"y_{split}"]
+            if np.ndim(y) != 1 or not np.issubdtype(np.asarray(y).dtype, np.integer):
+                raise ValueError(f"Solver: y_{split} must be a 1-D integer array of labels, "
+                                 f"got {np.asarray(y).dtype} {np.shape(y)}")
+            if np.shape(X)[:1] != np.shape(y) or len(y) == 0:
+                raise ValueError(f"Solver: X_{split} {np.shape(X)} and y_{split} "
+                                 f"{np.shape(y)} must hold the same, non-zero number of examples")
+        return len(data["y_train"])
+
+    def _sample_batch(self, batch_size: int) -> tuple:
+        """A random training minibatch (with replacement, as the course), augmented.
+
+        Returns (X_batch (batch_size, d_1, ..., d_k), y_batch (batch_size,)): the
+        arguments of ``model.loss``.
+        """
+        batch_mask = np.random.choice(self.num_train, batch_size)
+        X_batch = self.X_train[batch_mask]
+        y_batch = self.y_train[batch_mask]
+        if self.augment_fn is not None:
+            X_batch = self.augment_fn(X_batch)
+            if np.shape(X_batch)[:1] != (batch_size,):
+                raise ValueError(f"Solver: augment_fn returned shape {np.shape(X_batch)}; it "
+                                 f"must keep the {batch_size} examples of the batch")
+        return X_batch, y_batch
+
+    def _evaluate(self) -> tuple[float, float] | None:
+        """(train accuracy, validation accuracy) of the current model."""
+        train_acc = self.check_accuracy(self.X_train, self.y_train,
+                                        num_samples=self.num_train_samples)
+        val_acc = self.check_accuracy(self.X_val, self.y_val, num_samples=self.num_val_samples)
+        return train_acc, val_acc
+
+    # ------------------------------------------------------------------ training
 
     def _reset(self) -> None:
         """Set up the bookkeeping of an optimization. Don't call it manually."""
@@ -134,17 +215,7 @@ class Solver:
 
     def _step(self) -> None:
         """One gradient update on a random minibatch. Called by train()."""
-        num_train = self.X_train.shape[0]
-        batch_mask = np.random.choice(num_train, self.batch_size)
-        X_batch = self.X_train[batch_mask]
-        y_batch = self.y_train[batch_mask]
-        if self.augment_fn is not None:
-            X_batch = self.augment_fn(X_batch)
-            if np.shape(X_batch)[:1] != (self.batch_size,):
-                raise ValueError(f"Solver: augment_fn returned shape {np.shape(X_batch)}; it "
-                                 f"must keep the {self.batch_size} examples of the batch")
-
-        loss, grads = self.model.loss(X_batch, y_batch)
+        loss, grads = self.model.loss(*self._sample_batch(self.batch_size))
         if not np.isfinite(loss):
             raise NonFiniteLossError(float(loss), self.iteration + 1, self.epoch)
         self.loss_history.append(float(loss))
@@ -180,7 +251,7 @@ class Solver:
         return float(np.mean(np.hstack(y_pred) == y))
 
     def _iterations_per_epoch(self) -> int:
-        return max(self.X_train.shape[0] // self.batch_size, 1)
+        return max(self.num_train // self.batch_size, 1)
 
     def train(self) -> None:
         """Run the optimization for num_epochs epochs (continuing after ``resume``),
@@ -190,16 +261,17 @@ class Solver:
         """
         iterations_per_epoch = self._iterations_per_epoch()
         num_iterations = self.num_epochs * iterations_per_epoch
-        bar = tqdm(total=num_iterations, initial=min(self.iteration, num_iterations),
-                   disable=not self.verbose, desc="train", unit="it", leave=False)
+        print_every = self.print_every or max(10, math.ceil(num_iterations / DEFAULT_LOSS_LINES))
+        bar = progress(total=num_iterations, initial=min(self.iteration, num_iterations),
+                       disable=not self.verbose, desc="train", unit="it", leave=False)
         try:
             for t in range(self.iteration, num_iterations):
                 self._step()
                 self.iteration = t + 1
                 bar.update(1)
-                if self.verbose and t % self.print_every == 0:
-                    tqdm.write(f"(Iteration {t + 1} / {num_iterations}) "
-                               f"loss: {self.loss_history[-1]:f}")
+                if self.verbose and t % print_every == 0:
+                    say(f"(Iteration {t + 1} / {num_iterations}) "
+                         f"loss: {self.loss_history[-1]:f}")
 
                 # At the end of every epoch, increment the epoch counter and decay
                 # the learning rate.
@@ -219,23 +291,23 @@ class Solver:
 
         if self.best_params:
             self.model.params = {k: v.copy() for k, v in self.best_params.items()}
-            for bn_param, best in zip(_bn_params(self.model), self.best_bn_params):
+            for bn_param, best in zip(_bn_params(self.model), self.best_bn_params, strict=True):
                 bn_param.update({k: v.copy() for k, v in best.items()})
 
     def _check_and_record(self) -> None:
-        train_acc = self.check_accuracy(self.X_train, self.y_train,
-                                        num_samples=self.num_train_samples)
-        val_acc = self.check_accuracy(self.X_val, self.y_val, num_samples=self.num_val_samples)
-        self.train_acc_history.append(train_acc)
-        self.val_acc_history.append(val_acc)
-        if self.verbose:
-            tqdm.write(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; "
-                       f"val_acc: {val_acc:f}")
-        if val_acc > self.best_val_acc:
-            self.best_val_acc = val_acc
-            self.best_params = {k: v.copy() for k, v in self.model.params.items()}
-            self.best_bn_params = [_arrays_of(bn_param, copy=True)
-                                   for bn_param in _bn_params(self.model)]
+        accuracies = self._evaluate()
+        if accuracies is not None:
+            train_acc, val_acc = accuracies
+            self.train_acc_history.append(train_acc)
+            self.val_acc_history.append(val_acc)
+            if self.verbose:
+                say(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:f}; "
+                     f"val_acc: {val_acc:f}")
+            if val_acc > self.best_val_acc:
+                self.best_val_acc = val_acc
+                self.best_params = {k: v.copy() for k, v in self.model.params.items()}
+                self.best_bn_params = [_arrays_of(bn_param, copy=True)
+                                       for bn_param in _bn_params(self.model)]
         self._save_checkpoint()
 
     # ------------------------------------------------------------------ checkpoints
@@ -244,29 +316,10 @@ class Solver:
         """Write '<checkpoint_name>_epoch_<epoch>.ckpt.npz' atomically; return its path."""
         if self.checkpoint_name is None:
             return None
-        filename = f"{self.checkpoint_name}_epoch_{self.epoch}.ckpt.npz"
-        arrays: dict[str, np.ndarray] = {
-            "loss_history": np.asarray(self.loss_history, dtype=np.float64),
-            "train_acc_history": np.asarray(self.train_acc_history, dtype=np.float64),
-            "val_acc_history": np.asarray(self.val_acc_history, dtype=np.float64),
-        }
-        _flatten(arrays, "params", self.model.params)
-        _flatten(arrays, "best_params", self.best_params)
-        optim_scalars = {}
-        for p, config in self.optim_configs.items():
-            _flatten(arrays, f"optim/{p}", _arrays_of(config))
-            optim_scalars[p] = _scalars_of(config, f"optim_configs[{p!r}]")
-        for i, bn_param in enumerate(_bn_params(self.model)):
-            _flatten(arrays, f"bn/{i}", _arrays_of(bn_param))
-        for i, bn_param in enumerate(self.best_bn_params):
-            _flatten(arrays, f"best_bn/{i}", bn_param)
-        rng_name, rng_keys, rng_pos, has_gauss, cached_gaussian = np.random.get_state()
-        arrays["rng_keys"] = rng_keys
+        filename = f"{os.fspath(self.checkpoint_name)}_epoch_{self.epoch}.ckpt.npz"
         meta = {
-            "format": CHECKPOINT_FORMAT,
             "update_rule": self.update_rule_name,
-            "optim_config": _scalars_of(self.optim_config, "optim_config"),
-            "optim_scalars": optim_scalars,
+            "optim_config": self.optim_config,
             "lr_decay": self.lr_decay,
             "batch_size": self.batch_size,
             "num_epochs": self.num_epochs,
@@ -276,12 +329,20 @@ class Solver:
             "epoch": self.epoch,
             "iteration": self.iteration,
             "best_val_acc": self.best_val_acc,
-            "num_bn_params": len(_bn_params(self.model)),
-            "num_best_bn_params": len(self.best_bn_params),
-            "rng": [rng_name, int(rng_pos), int(has_gauss), float(cached_gaussian)],
         }
-        arrays["meta"] = np.array(json.dumps(meta))
-        _write_npz_atomic(filename, arrays)
+        save_checkpoint(filename, {
+            "meta": meta,
+            "params": self.model.params,
+            "best_params": self.best_params,
+            "optim_configs": self.optim_configs,
+            # batchnorm: only the running statistics; mode, eps, momentum stay the model's
+            "bn_params": [_arrays_of(bn_param) for bn_param in _bn_params(self.model)],
+            "best_bn_params": self.best_bn_params,
+            "loss_history": self.loss_history,
+            "train_acc_history": self.train_acc_history,
+            "val_acc_history": self.val_acc_history,
+            "rng_state": list(np.random.get_state()),
+        })
         return filename
 
     def resume(self, filename: str) -> None:
@@ -292,85 +353,47 @@ class Solver:
         larger num_epochs to train for longer).
 
         Raises ValueError if the checkpoint does not fit this model or Solver
-        (different parameters, update rule, batch size or epoch length).
+        (different parameters, update rule, batch size or epoch length), and
+        CheckpointError (a ValueError) if the file cannot be read.
         """
         ckpt = load_checkpoint(filename)
-        meta = ckpt["meta"]
+        try:
+            meta = ckpt["meta"]
+            self._check_fits(filename, meta, ckpt["params"], ckpt["bn_params"])
+            for bn_param, saved in zip(_bn_params(self.model), ckpt["bn_params"], strict=True):
+                bn_param.update(saved)
+            self.model.params = ckpt["params"]
+            self.optim_configs = ckpt["optim_configs"]
+            self.best_params = ckpt["best_params"]
+            self.best_bn_params = ckpt["best_bn_params"]
+            self.epoch, self.iteration = meta["epoch"], meta["iteration"]
+            self.best_val_acc = meta["best_val_acc"]
+            self.loss_history = ckpt["loss_history"]
+            self.train_acc_history = ckpt["train_acc_history"]
+            self.val_acc_history = ckpt["val_acc_history"]
+            np.random.set_state(tuple(ckpt["rng_state"]))
+        except (KeyError, TypeError) as e:
+            raise CheckpointError(f"resume: {filename} is a checkpoint but not of a Solver "
+                                  f"(no {e})") from e
+
+    def _check_fits(self, filename: str, meta: dict, params: dict, bn_params: list) -> None:
         for key, ours in (("update_rule", self.update_rule_name),
                           ("batch_size", self.batch_size),
                           ("iterations_per_epoch", self._iterations_per_epoch())):
             if meta[key] != ours:
                 raise ValueError(f"resume: {filename} was written with {key}={meta[key]!r}, "
                                  f"this Solver has {key}={ours!r}")
-        theirs = {k: v.shape for k, v in ckpt["params"].items()}
+        theirs = {k: np.shape(v) for k, v in params.items()}
         ours = {k: np.shape(v) for k, v in self.model.params.items()}
         if theirs != ours:
             raise ValueError(f"resume: the parameters of {filename} {theirs} do not match "
                              f"the model's {ours}")
-        bn_params = _bn_params(self.model)
-        if len(ckpt["bn_params"]) != len(bn_params):
-            raise ValueError(f"resume: {filename} holds {len(ckpt['bn_params'])} bn_params, "
-                             f"the model has {len(bn_params)}")
-
-        self.model.params = ckpt["params"]
-        for bn_param, saved in zip(bn_params, ckpt["bn_params"]):
-            bn_param.update(saved)
-        self.optim_configs = ckpt["optim_configs"]
-        self.best_params = ckpt["best_params"]
-        self.best_bn_params = ckpt["best_bn_params"]
-        self.epoch, self.iteration = meta["epoch"], meta["iteration"]
-        self.best_val_acc = meta["best_val_acc"]
-        self.loss_history = ckpt["loss_history"]
-        self.train_acc_history = ckpt["train_acc_history"]
-        self.val_acc_history = ckpt["val_acc_history"]
-        np.random.set_state(ckpt["rng_state"])
+        if len(bn_params) != len(_bn_params(self.model)):
+            raise ValueError(f"resume: {filename} holds {len(bn_params)} bn_params, "
+                             f"the model has {len(_bn_params(self.model))}")
 
 
-def load_checkpoint(filename: str) -> dict[str, Any]:
-    """Read a checkpoint written by Solver (an .npz loaded with allow_pickle=False).
-
-    Returns a dict with keys
-    - meta: dict of the scalar settings and counters (update_rule, batch_size,
-      epoch, iteration, best_val_acc, ...)
-    - params, best_params: dicts from parameter name to array
-    - optim_configs: dict from parameter name to its optimizer config
-    - bn_params, best_bn_params: lists of dicts of batchnorm running statistics
-    - loss_history, train_acc_history, val_acc_history: lists of floats
-    - rng_state: the numpy global RNG state, for np.random.set_state
-    """
-    if not os.path.isfile(filename):
-        raise FileNotFoundError(f"no checkpoint at {filename}")
-    try:
-        with np.load(filename, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        meta = json.loads(str(arrays.pop("meta")))
-    except (ValueError, OSError, KeyError, zipfile.BadZipFile, json.JSONDecodeError) as e:
-        raise ValueError(f"{filename} is not a readable Solver checkpoint ({e})") from e
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(f"{filename}: unknown checkpoint format {meta.get('format')!r}, "
-                         f"expected {CHECKPOINT_FORMAT}")
-
-    groups = _unflatten(arrays)
-    optim_configs = {p: {**scalars, **groups.get("optim", {}).get(p, {})}
-                     for p, scalars in meta["optim_scalars"].items()}
-    rng_name, rng_pos, has_gauss, cached_gaussian = meta["rng"]
-    return {
-        "meta": meta,
-        "params": groups.get("params", {}),
-        "best_params": groups.get("best_params", {}),
-        "optim_configs": optim_configs,
-        "bn_params": [groups.get("bn", {}).get(str(i), {})
-                      for i in range(meta["num_bn_params"])],
-        "best_bn_params": [groups.get("best_bn", {}).get(str(i), {})
-                           for i in range(meta["num_best_bn_params"])],
-        "loss_history": arrays["loss_history"].tolist(),
-        "train_acc_history": arrays["train_acc_history"].tolist(),
-        "val_acc_history": arrays["val_acc_history"].tolist(),
-        "rng_state": (rng_name, arrays["rng_keys"], rng_pos, has_gauss, cached_gaussian),
-    }
-
-
-# ---------------------------------------------------------------------- helpers
+# ---------------------------------------------------------------------- option checks
 
 
 def _check_model(model) -> None:
@@ -379,22 +402,60 @@ def _check_model(model) -> None:
         raise TypeError("Solver: model needs a dict `params` and a method `loss(X, y=None)`")
 
 
-def _check_data(data: dict) -> None:
-    missing = [k for k in DATA_KEYS if k not in data]
-    if missing:
-        raise ValueError(f"Solver: data is missing the keys {missing}; it needs {list(DATA_KEYS)}")
-    for split in ("train", "val"):
-        X, y = data[f"X_{split}"], data[f"y_{split}"]
-        if np.ndim(y) != 1 or not np.issubdtype(np.asarray(y).dtype, np.integer):
-            raise ValueError(f"Solver: y_{split} must be a 1-D integer array of labels, "
-                             f"got {np.asarray(y).dtype} {np.shape(y)}")
-        if np.shape(X)[:1] != np.shape(y) or len(y) == 0:
-            raise ValueError(f"Solver: X_{split} {np.shape(X)} and y_{split} {np.shape(y)} "
-                             "must hold the same, non-zero number of examples")
+def _resolve_update_rule(rule) -> tuple[str, Any]:
+    """(name, function) of an update rule given by name or as a function."""
+    if isinstance(rule, str):
+        if rule not in UPDATE_RULES:
+            raise ValueError(f"Solver: update_rule must be one of {UPDATE_RULES} or a function "
+                             f"update(w, dw, config) -> (next_w, config), got {rule!r}")
+        return rule, getattr(optim, rule)
+    if callable(rule):
+        # cs231n.optim's own functions passed directly get the same checks as their names.
+        known = [name for name in UPDATE_RULES if getattr(optim, name) is rule]
+        return (known[0] if known else getattr(rule, "__name__", type(rule).__name__)), rule
+    raise ValueError(f"Solver: update_rule must be one of {UPDATE_RULES} or a function, "
+                     f"got {rule!r}")
+
+
+def _check_optim_config(config, rule_name: str) -> None:
+    """Unknown keys and nonsense values of cs231n.optim's rules are errors: a typo such as
+    'learning_rat' would otherwise train silently at the default learning rate."""
+    if not isinstance(config, dict):
+        raise TypeError(f"Solver: optim_config must be a dict, got {config!r}")
+    valid = OPTIM_KEYS.get(rule_name)
+    if valid is None:
+        return  # your own update rule: it decides which keys it reads
+    for key in config:
+        if key not in valid:
+            close = difflib.get_close_matches(str(key), valid, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(f"Solver: optim_config key {key!r} is not used by update rule "
+                             f"{rule_name!r}{hint}; its keys are {', '.join(valid)}")
+    for key, value in config.items():
+        if key == "learning_rate" or key == "epsilon":
+            _check_number(f"optim_config[{key!r}]", value, 0, math.inf, low_open=True)
+        elif key in ("momentum", "decay_rate", "beta1", "beta2"):
+            _check_number(f"optim_config[{key!r}]", value, 0, 1, high_open=True)
+        elif key == "t":
+            _check_int("optim_config['t']", value, minimum=0)
+
+
+def _check_number(name: str, value, low: float, high: float, low_open: bool = False,
+                  high_open: bool = False) -> None:
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and (low < value if low_open else low <= value)
+          and (value < high if high_open else value <= high))
+    if not ok:
+        if math.isinf(high):
+            where = f"{'>' if low_open else '>='} {low}"
+        else:
+            where = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"Solver: {name} must be a number {where}, got {value!r}")
 
 
 def _check_int(name: str, value, minimum: int) -> None:
-    if not isinstance(value, (int, np.integer)) or value < minimum:
+    if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+            or value < minimum):
         raise ValueError(f"Solver: {name} must be an integer >= {minimum}, got {value!r}")
 
 
@@ -405,58 +466,3 @@ def _bn_params(model) -> list[dict]:
 
 def _arrays_of(d: dict, copy: bool = False) -> dict[str, np.ndarray]:
     return {k: (v.copy() if copy else v) for k, v in d.items() if isinstance(v, np.ndarray)}
-
-
-def _scalars_of(d: dict, what: str) -> dict[str, Any]:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, np.ndarray):
-            continue
-        if isinstance(v, np.generic):
-            v = v.item()
-        if not isinstance(v, (int, float, str, bool, type(None))):
-            raise TypeError(f"Solver checkpoint: {what}[{k!r}] = {v!r} is neither an array "
-                             "nor a scalar, so it cannot be saved")
-        out[k] = v
-    return out
-
-
-def _flatten(arrays: dict, prefix: str, d: dict) -> None:
-    for k, v in d.items():
-        if "/" in str(k):
-            raise ValueError(f"Solver checkpoint: the name {k!r} contains '/', which the "
-                             "checkpoint format uses as a separator; rename it")
-        arrays[f"{prefix}/{k}"] = np.asarray(v)
-
-
-def _unflatten(arrays: dict) -> dict:
-    """{'a/b/c': x} -> {'a': {'b': {'c': x}}} for the keys with a '/'."""
-    groups: dict = {}
-    for key, value in arrays.items():
-        if "/" not in key:
-            continue
-        *path, leaf = key.split("/")
-        node = groups
-        for part in path:
-            node = node.setdefault(part, {})
-        node[leaf] = value
-    return groups
-
-
-def _write_npz_atomic(filename: str, arrays: dict[str, np.ndarray]) -> None:
-    """Write arrays to filename so that a reader sees the old file or the complete new
-    one, never a partial write: write a temporary file beside it, then rename."""
-    directory = os.path.dirname(os.path.abspath(filename))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, filename)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-

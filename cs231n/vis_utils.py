@@ -1,10 +1,9 @@
-"""Plotting helpers (official module name): image grids, and README figure export."""
+"""Plotting helpers (official module name): image grids, crops and image display for the notebooks."""
 from __future__ import annotations
 
 from math import ceil, sqrt
 
 import numpy as np
-
 
 
 def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> np.ndarray:
@@ -17,7 +16,7 @@ def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> n
     Returns: grid (G*(H+padding)-padding, G*(W+padding)-padding, C), G = ceil(sqrt(N)).
     """
     N, H, W, C = Xs.shape
-    grid_size = int(ceil(sqrt(N)))
+    grid_size = ceil(sqrt(N))
     grid_height = H * grid_size + padding * (grid_size - 1)
     grid_width = W * grid_size + padding * (grid_size - 1)
     grid = np.zeros((grid_height, grid_width, C))
@@ -32,7 +31,7 @@ def visualize_grid(Xs: np.ndarray, ubound: float = 255.0, padding: int = 1) -> n
 def vis_grid(Xs: np.ndarray) -> np.ndarray:
     """Tile (N, H, W, C) images on a square grid with one pixel of padding, unscaled."""
     N, H, W, C = Xs.shape
-    A = int(ceil(sqrt(N)))
+    A = ceil(sqrt(N))
     G = np.ones((A * H + A, A * W + A, C), Xs.dtype) * np.min(Xs)
     for n in range(N):
         y, x = divmod(n, A)
@@ -85,3 +84,23 @@ def show_net_weights(W1: np.ndarray, title: str):
     plt.gca().axis("off")
     plt.title(title)
     return fig
+
+
+def center_square(img: np.ndarray, size: int) -> np.ndarray:
+    """The centred size x size crop of an (H, W, ...) image (H, W >= size)."""
+    H, W = img.shape[:2]
+    if size > min(H, W):
+        raise ValueError(f"center_square: cannot cut a {size}x{size} square from a {H}x{W} image")
+    top, left = (H - size) // 2, (W - size) // 2
+    return img[top:top + size, left:left + size]
+
+
+def imshow_no_ax(img: np.ndarray, normalize: bool = True) -> None:
+    """Show an (H, W) or (H, W, 3) image without axes; normalize stretches it to 0..255."""
+    import matplotlib.pyplot as plt
+
+    img = np.asarray(img, dtype=np.float64)
+    if normalize:
+        img = 255.0 * (img - img.min()) / max(img.max() - img.min(), 1e-8)
+    plt.imshow(img.astype("uint8"))
+    plt.gca().axis("off")

@@ -6,8 +6,10 @@ CIFAR-10: the first 5000 training images (the kNN notebook's subset), the
 validation slice (official training indices 49000..49499) and the first 1000
 test images, with each training image's official index. MNIST: the first 10000
 training and 2000 test digits. The 25 ImageNet images with their class names as
-plain strings (no pickle). SqueezeNet weights, style and course images and the
-COCO vocabulary are copied as they are. Writes SHA256SUMS last.
+plain strings (no pickle; the course's file is read by data_utils, which unpickles its
+label_map only when the file's sha256 is the course's). SqueezeNet weights, style and
+course images and the COCO vocabulary are copied as they are. Every file is written
+atomically (temporary file, then rename); SHA256SUMS last.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from cs231n import data_utils  # noqa: E402
+from cs231n import data_utils  # noqa: E402  (after the sys.path line: runs from a checkout)
+from cs231n.checkpoint import write_atomic, write_npz_atomic  # noqa: E402
 
 OUT = REPO / "datasets" / "mini"
 COPIED = ["squeezenet/squeezenet1_1_torchvision_keys_rgb_normalized.npz",
@@ -35,7 +38,23 @@ MNIST_TRAIN, MNIST_TEST = 10000, 2000
 
 def save(name: str, **arrays) -> None:
     # np.savez_compressed writes the same bytes for the same arrays: the checksums are stable.
-    np.savez_compressed(OUT / name, **arrays)
+    write_npz_atomic(OUT / name, arrays, compressed=True)
+
+
+def copy_atomic(src: Path, dst: Path) -> None:
+    """Copy src to dst through a temporary file: an interrupted build never leaves a
+    half-copied file under the bundle's name."""
+    with open(src, "rb") as f:
+        write_atomic(dst, lambda out: shutil.copyfileobj(f, out))
+
+
+def imagenet_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The bundle's copy of imagenet_val_25.npz: X, y and class_names (1000,) as strings,
+    '' for the labels without a name. The course's file is read by data_utils'
+    verified loader: its pickled label_map is only opened when its sha256 is the course's."""
+    X, y, class_names = data_utils.load_imagenet_file(path)
+    names = np.array([class_names.get(i, "") for i in range(1000)])
+    return {"X": X, "y": y, "class_names": names}
 
 
 def main() -> None:
@@ -54,18 +73,17 @@ def main() -> None:
          y_train=mnist["y_train"][:MNIST_TRAIN].astype(np.uint8),
          X_test=mnist["X_test"][:MNIST_TEST], y_test=mnist["y_test"][:MNIST_TEST].astype(np.uint8))
 
-    with np.load(src / data_utils.IMAGENET_FILE, allow_pickle=True) as f:
-        label_map = f["label_map"].item()
-        names = np.array([str(label_map.get(i, "")) for i in range(1000)])
-        save(data_utils.IMAGENET_FILE, X=f["X"], y=f["y"], class_names=names)
+    save(data_utils.IMAGENET_FILE, **imagenet_arrays(src / data_utils.IMAGENET_FILE))
 
     for rel in COPIED:
-        (OUT / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src / rel, OUT / rel)
+        copy_atomic(src / rel, OUT / rel)
 
-    files = sorted(p for p in OUT.rglob("*") if p.is_file() and p.name not in ("SHA256SUMS", "README.md"))
+    # Dot files are leftovers of an interrupted build, never part of the bundle.
+    files = sorted(p for p in OUT.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and p.name not in ("SHA256SUMS", "README.md"))
     lines = [f"{data_utils.sha256_of(p)}  {p.relative_to(OUT).as_posix()}" for p in files]
-    (OUT / "SHA256SUMS").write_text("\n".join(lines) + "\n")
+    text = ("\n".join(lines) + "\n").encode()
+    write_atomic(OUT / "SHA256SUMS", lambda f: f.write(text))
     total = sum(p.stat().st_size for p in files)
     print(f"wrote {len(files)} files, {total / 1e6:.1f} MB, to {OUT}")
 

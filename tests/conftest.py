@@ -1,4 +1,6 @@
+import fnmatch
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,3 +15,70 @@ needs_full_data = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _seed():
     np.random.seed(0)
+
+
+# --------------------------------------------------------------------------- grading tasks
+# Every task is a pytest marker (registered in pyproject.toml): `pytest -m knn` runs one task's
+# tests and `python -m workbook.grade DIR` scores each task. The markers are given here, not in
+# the test files: (test file pattern, regex searched in the test function's name or None for
+# every test of the file, task); the first matching row wins.
+TASKS = ("knn", "svm", "softmax", "two_layer_net", "features",
+         "fc_net", "optim", "batchnorm", "dropout", "conv", "pytorch", "tensorflow",
+         "rnn", "lstm", "captioning", "net_visualization", "style_transfer", "gan")
+TASK_TABLE = [
+    ("test_k_nearest_neighbor.py", None, "knn"),
+    ("test_linear_svm.py", None, "svm"),
+    ("test_linear_classifier.py", None, "svm"),
+    ("test_softmax.py", None, "softmax"),
+    ("test_neural_net.py", None, "two_layer_net"),
+    ("test_features.py", None, "features"),
+    ("test_layers.py", r"batchnorm|layernorm|groupnorm|running_stats", "batchnorm"),
+    ("test_layers.py", r"dropout", "dropout"),
+    ("test_layers.py", r"conv|max_pool", "conv"),
+    ("test_layers.py", r"affine|relu|svm_loss|softmax_loss|losses|empty_batches", "fc_net"),
+    ("test_layer_utils.py", r"norm", "batchnorm"),
+    ("test_layer_utils.py", r"conv", "conv"),
+    ("test_layer_utils.py", r"affine_relu", "fc_net"),
+    ("test_fc_net.py", None, "fc_net"),
+    ("test_solver.py", None, "fc_net"),
+    ("test_optim.py", None, "optim"),
+    ("test_cnn.py", None, "conv"),
+    ("test_fast_layers.py", None, "conv"),
+    ("test_im2col.py", None, "conv"),
+    ("test_cifar10_pytorch*.py", None, "pytorch"),
+    ("test_cifar10_tensorflow*.py", None, "tensorflow"),
+    ("test_rnn_layers.py", r"lstm", "lstm"),
+    ("test_rnn_layers.py", None, "rnn"),
+    ("test_rnn.py", None, "captioning"),
+    ("test_captioning_solver.py", None, "captioning"),
+    ("test_net_visualization*.py", None, "net_visualization"),
+    ("test_style_transfer*.py", None, "style_transfer"),
+    ("test_gan*.py", None, "gan"),
+]
+# Test files that grade no task: tooling, data, and given (not student-written) code.
+UNGRADED = ("test_config.py", "test_data_utils.py", "test_data_augmentation.py",
+            "test_get_datasets.py", "test_gradient_check.py", "test_vis_utils.py",
+            "test_display.py", "test_timing.py", "test_results.py", "test_starter.py",
+            "test_starter_frameworks.py",
+            "test_grade.py", "test_run_notebooks.py", "test_coco_utils.py", "test_image_utils.py",
+            "test_checkpoint.py", "test_imports.py", "test_progress.py",
+            "test_captioning_metrics.py", "test_captioning_corpus.py", "test_squeezenet.py",
+            "test_cifar10_training.py")
+
+
+def task_for(filename: str, test_name: str) -> str | None:
+    """The task of test function `test_name` in tests/`filename`, or None (ungraded)."""
+    for pattern, name_regex, task in TASK_TABLE:
+        if fnmatch.fnmatch(filename, pattern) and (
+                name_regex is None or re.search(name_regex, test_name)):
+            return task
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        task = task_for(item.path.name, getattr(item, "originalname", item.name))
+        if task is not None:
+            item.add_marker(task)
+            item.user_properties.append(("task", task))

@@ -1,6 +1,5 @@
 """cifar10_pytorch: shapes and parameter counts, barebones == Module == Sequential, SGD steps,
 loaders, open-ended model and training; the starter-kit version asks for each task."""
-import importlib.util
 import math
 
 import numpy as np
@@ -11,8 +10,6 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from cs231n import cifar10_pytorch as P
-from cs231n.config import REPO_ROOT
-from workbook.starter import strip_solutions
 
 pytestmark = pytest.mark.a2
 CPU = torch.device("cpu")
@@ -40,7 +37,7 @@ def _load_module_weights(module, params):
     """Copy barebones [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b] into a conv-conv-fc module."""
     layers = [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     with torch.no_grad():
-        for layer, (w, b) in zip(layers, zip(params[0::2], params[1::2])):
+        for layer, (w, b) in zip(layers, zip(params[0::2], params[1::2], strict=True), strict=True):
             layer.weight.copy_(w.T if isinstance(layer, nn.Linear) else w)  # Linear stores (K, D)
             layer.bias.copy_(b)
 
@@ -97,7 +94,7 @@ def test_training_step_is_one_sgd_step_and_reduces_the_loss():
     F.cross_entropy(P.three_layer_convnet(x, ref), y).backward()
     loss = P.training_step(P.three_layer_convnet, x, y, params, 1e-2)
     assert loss == pytest.approx(loss0.item(), rel=1e-6)
-    for p, b, r in zip(params, before, ref):
+    for p, b, r in zip(params, before, ref, strict=True):
         assert torch.allclose(p, b - 1e-2 * r.grad, atol=1e-6)
         assert not p.grad.any()  # zeroed for the next step
     assert F.cross_entropy(P.three_layer_convnet(x, params), y).item() < loss0.item()
@@ -184,7 +181,7 @@ def test_loaders_batch_and_shuffle_reproducibly():
     first = [y for _, y in P.cifar10_loaders(data, batch_size=4, seed=3)[0]]
     again = [y for _, y in P.cifar10_loaders(data, batch_size=4, seed=3)[0]]
     assert [len(y) for y in first] == [4, 4, 2]
-    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    assert all(torch.equal(a, b) for a, b in zip(first, again, strict=True))
     assert sorted(torch.cat(first).tolist()) == list(range(10))
     val = next(iter(P.cifar10_loaders(data, batch_size=4)[1]))[1]
     assert val.tolist() == [0, 1, 2, 3]  # no shuffling outside training
@@ -211,12 +208,12 @@ def test_augment_batch_only_translates_and_flips():
     out = P.augment_batch(x, pad=2, generator=gen)
     assert out.shape == x.shape
     padded = F.pad(x, (2, 2, 2, 2), mode="reflect")
-    for img, src in zip(out, padded):
+    for img, src in zip(out, padded, strict=True):
         views = [v for dy in range(5) for dx in range(5) for v in
                  (src[:, dy:dy + 8, dx:dx + 8], src[:, dy:dy + 8, dx:dx + 8].flip(2))]
         assert any(torch.equal(img, v) for v in views)
     flips = P.augment_batch(x, pad=0, generator=gen)
-    assert all(torch.equal(f, i) or torch.equal(f, i.flip(2)) for f, i in zip(flips, x))
+    assert all(torch.equal(f, i) or torch.equal(f, i.flip(2)) for f, i in zip(flips, x, strict=True))
     many = P.augment_batch(torch.randn(200, 1, 8, 8), pad=2, generator=gen)
     assert many.shape == (200, 1, 8, 8)
     with pytest.raises(ValueError, match="pad"):
@@ -286,7 +283,7 @@ def test_open_ended_step_is_one_nesterov_sgd_step_with_label_smoothing():
     expected.backward()
     assert loss == pytest.approx(expected.item(), rel=1e-5)
     assert all(group["lr"] == 0.05 for group in optimizer.param_groups)
-    for p, r in zip(model.parameters(), reference.parameters()):
+    for p, r in zip(model.parameters(), reference.parameters(), strict=True):
         grad = r.grad + 0.1 * r.detach() if r.ndim > 1 else r.grad  # decay on weights only
         # first Nesterov step: velocity = grad, update = lr * (grad + momentum * velocity)
         assert torch.allclose(p.detach(), r.detach() - 0.05 * 1.9 * grad, atol=1e-6)
@@ -310,39 +307,3 @@ def test_train_epoch_steps_at_the_given_rates_and_stops_at_a_nan():
     bad = [(torch.full((4, 3, 8, 8), float("nan")), torch.tensor([0, 1, 0, 1]))]
     with pytest.raises(FloatingPointError, match="iteration 7"):
         P.train_epoch(model, optimizer, bad, lrs=[0.01], first_step=7)
-
-
-# --------------------------------------------------------------------------- starter kit
-
-def _starter_version(folder):
-    """cifar10_pytorch as the starter kit ships it (each task's code replaced by a stub),
-    written to `folder` and imported from there under another name."""
-    source, _ = strip_solutions((REPO_ROOT / "cs231n" / "cifar10_pytorch.py").read_text())
-    path = folder / "starter_cifar10_pytorch.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("starter_cifar10_pytorch", path)
-    stub = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(stub)
-    return stub
-
-
-def test_the_starter_version_imports_and_each_task_asks_for_its_code(tmp_path):
-    S = _starter_version(tmp_path)
-    x, y = torch.randn(2, 3, 32, 32), torch.tensor([0, 1])
-    model = P.CifarNet(widths=(4, 4, 4), stem_width=4)
-    optimizer = P.open_ended_optimizer(model)
-    calls = {
-        "three_layer_convnet": lambda: S.three_layer_convnet(x, _conv_params(hw=32)),
-        "training_step": lambda: S.training_step(P.two_layer_fc, x, y, [
-            P.random_weight((3072, 8), CPU), P.random_weight((8, 10), CPU)], 1e-2),
-        "ThreeLayerConvNet": lambda: S.ThreeLayerConvNet(3, 4, 4, 10)(x),
-        "three_layer_convnet_sequential": lambda: S.three_layer_convnet_sequential(3, 4, 4, 10),
-        "CifarNet": lambda: S.CifarNet(widths=(4, 4, 4), stem_width=4)(x),
-        "augment_batch": lambda: S.augment_batch(x),
-        "open_ended_optimizer": lambda: S.open_ended_optimizer(model),
-        "open_ended_step": lambda: S.open_ended_step(model, optimizer, x, y, lr=0.1),
-    }
-    for task, call in calls.items():
-        with pytest.raises(NotImplementedError, match=task):
-            call()
-    assert S.two_layer_fc(x, [torch.ones(3072, 5), torch.ones(5, 10)]).shape == (2, 10)  # given

@@ -1,5 +1,5 @@
 """cifar10_training: data, schedule and loop shared by the frameworks; each framework module
-imports only its own framework; the starter-kit version of the modules still holds together."""
+imports only its own framework (the kit versions: tests/test_starter*.py)."""
 import itertools
 import json
 import os
@@ -11,7 +11,6 @@ import pytest
 
 from cs231n import cifar10_training as C
 from cs231n.config import REPO_ROOT
-from workbook.starter import strip_solutions
 
 pytestmark = pytest.mark.a2
 MODULES = ["cifar10_training", "cifar10_pytorch", "cifar10_tensorflow"]
@@ -104,18 +103,3 @@ def test_each_module_imports_only_its_own_framework(module, present, absent):
 def test_importing_the_tensorflow_module_leaves_no_startup_noise():
     out = _python("import cs231n.cifar10_tensorflow as T; T.tf.constant(1.0) + 1")
     assert out.stderr == "" and out.stdout == ""
-
-
-# --------------------------------------------------------------------------- starter kit
-
-@pytest.mark.parametrize("module", MODULES)
-def test_stripped_module_uses_no_name_defined_only_inside_the_markers(module, tmp_path):
-    source = (REPO_ROOT / "cs231n" / f"{module}.py").read_text()
-    stripped, blocks = strip_solutions(source, module)
-    assert blocks == {"cifar10_training": 0, "cifar10_pytorch": 10, "cifar10_tensorflow": 11}[module]
-    path = tmp_path / f"{module}.py"
-    path.write_text(stripped)
-    lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "--isolated",
-                           "--select", "F821,F841", str(path)], capture_output=True, text=True,
-                          check=False)
-    assert lint.returncode == 0, lint.stdout

@@ -79,14 +79,32 @@ def test_three_layer_bad_arguments():
         ThreeLayerConvNet(input_dim=(3, 15, 16))
     with pytest.raises(ValueError, match="odd"):
         ThreeLayerConvNet(filter_size=4)
+    with pytest.raises(ValueError, match=r"input_dim\[0\] must be an integer >= 1"):
+        ThreeLayerConvNet(input_dim=(0, 8, 8))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: ThreeLayerConvNet(input_dim=(3, 8, 8), num_filters=2, filter_size=3, hidden_dim=4),
+    lambda: DeepConvNet(input_dim=(3, 8, 8), num_filters=(2,), seed=0)])
+def test_conv_nets_reject_images_of_another_size(make):
+    model = make()
+    name = type(model).__name__
+    X = np.random.randn(2, 3, 16, 16)
+    for y in (None, np.array([0, 1])):
+        with pytest.raises(ValueError, match=rf"{name} was built for input \(3, 8, 8\), "
+                                             r"got \(3, 16, 16\)"):
+            model.loss(X, y)
+    with pytest.raises(ValueError, match=r"X must be images of shape \(N, C, H, W\) = "
+                                         r"\(N, 3, 8, 8\), got shape \(2, 192\)"):
+        model.loss(np.zeros((2, 192)))
+    assert model.loss(np.random.randn(2, 3, 8, 8)).shape == (2, 10)
 
 
 # ----------------------------------------------------------------------------- DeepConvNet
 
 
 def dropout_mask(shape, p, seed):
-    np.random.seed(seed)
-    return torch.tensor((np.random.rand(*shape) < p) / p)
+    return torch.tensor((np.random.RandomState(seed).rand(*shape) < p) / p)
 
 
 def torch_replay(model, X, y, keep, seed):
@@ -174,14 +192,14 @@ def test_deep_conv_net_test_mode_uses_running_stats():
     running = [p["running_mean"].copy() for p in model.bn_params]
     scores = model.loss(X)
     assert all(p["mode"] == "test" for p in model.bn_params)
-    assert all(np.array_equal(p["running_mean"], r) for p, r in zip(model.bn_params, running))
+    assert all(np.array_equal(p["running_mean"], r) for p, r in zip(model.bn_params, running, strict=True))
     assert np.allclose(model.loss(X[:2]), scores[:2])   # per-example, no batch statistics
 
 
 def test_deep_conv_net_bad_arguments():
     with pytest.raises(ValueError, match="divisible by 8"):
         DeepConvNet(input_dim=(3, 20, 20))
-    with pytest.raises(ValueError, match=r"num_filters\[1\] must be a positive integer"):
+    with pytest.raises(ValueError, match=r"num_filters\[1\] must be an integer >= 1"):
         DeepConvNet(num_filters=(8, 0))
     with pytest.raises(ValueError, match="keep probability"):
         DeepConvNet(dropout=1.5)

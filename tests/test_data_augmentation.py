@@ -29,8 +29,8 @@ def test_flips_mirror_about_half_of_the_images():
     X0 = X.copy()
     out = random_flips(X, np.random.RandomState(1))
     assert out.shape == X.shape and out.dtype == X.dtype
-    flipped = np.array([np.array_equal(o, x[:, :, ::-1]) for o, x in zip(out, X)])
-    kept = np.array([np.array_equal(o, x) for o, x in zip(out, X)])
+    flipped = np.array([np.array_equal(o, x[:, :, ::-1]) for o, x in zip(out, X, strict=True)])
+    kept = np.array([np.array_equal(o, x) for o, x in zip(out, X, strict=True)])
     assert np.all(flipped ^ kept)               # every image is exactly one of the two
     assert 0.4 < flipped.mean() < 0.6
     assert np.array_equal(X, X0)                # the input is not modified
@@ -43,7 +43,7 @@ def test_translations_match_a_loop_reference_and_cover_all_shifts():
     out = random_translations(X, max_shift=s, rng=np.random.RandomState(2))
     assert out.shape == X.shape
     seen = set()
-    for o, x in zip(out, X):
+    for o, x in zip(out, X, strict=True):
         matches = [(dy, dx) for dy in range(-s, s + 1) for dx in range(-s, s + 1)
                    if np.array_equal(o, shifted(x, dy, dx))]
         assert len(matches) == 1, "each output is exactly one shift of its input"
@@ -78,7 +78,7 @@ def test_flip_and_translate_options():
     out = flip_and_translate(max_shift=0, flip=False)(X)
     assert np.array_equal(out, X) and out is not X
     only_flips = flip_and_translate(max_shift=0)(X)
-    assert all(np.array_equal(o, x) or np.array_equal(o, x[:, :, ::-1]) for o, x in zip(only_flips, X))
+    assert all(np.array_equal(o, x) or np.array_equal(o, x[:, :, ::-1]) for o, x in zip(only_flips, X, strict=True))
     # float32 in, float32 out: augmentation must not double the memory traffic of training
     assert flip_and_translate(2)(X.astype(np.float32)).dtype == np.float32
 

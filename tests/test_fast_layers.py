@@ -85,7 +85,7 @@ def test_conv_matches_naive_and_torch_float64(backend, case, forward, backward):
     torch_results = _torch_conv(x, w, b, dout, conv_param)
     naive_results = (out_naive, *conv_backward_naive(dout, cache_naive))
     for name, ours, naive, ref in zip(("out", "dx", "dw", "db"), (out, *grads), naive_results,
-                                      torch_results):
+                                      torch_results, strict=True):
         assert ours.shape == ref.shape and ours.dtype == np.float64, name
         assert rel_error(ours, naive) < 1e-10, name
         assert rel_error(ours, ref) < 1e-10, name
@@ -114,7 +114,7 @@ def test_conv_float32_stays_float32(backend, case, forward, backward):
     grads = backward(dout, cache)
     ref_out, ref_cache = conv_forward_naive(*(a.astype(np.float64) for a in (x, w, b)), conv_param)
     refs = (ref_out, *conv_backward_naive(dout.astype(np.float64), ref_cache))
-    for name, ours, ref in zip(("out", "dx", "dw", "db"), (out, *grads), refs):
+    for name, ours, ref in zip(("out", "dx", "dw", "db"), (out, *grads), refs, strict=True):
         assert ours.dtype == np.float32, name
         assert np.max(np.abs(ours - ref)) < 1e-4 * (1 + np.max(np.abs(ref))), name
 
@@ -138,7 +138,7 @@ def test_conv_backward_by_chunks_of_images(backend, monkeypatch, images_per_chun
     dout = np.random.default_rng(1).standard_normal(out.shape)
     _, cache_naive = conv_forward_naive(x, w, b, conv_param)
     for ours, naive in zip(fl.conv_backward_strides(dout, cache),
-                           conv_backward_naive(dout, cache_naive)):
+                           conv_backward_naive(dout, cache_naive), strict=True):
         assert rel_error(ours, naive) < 1e-10
 
 
@@ -255,7 +255,7 @@ def test_cython_and_numpy_paths_agree(monkeypatch):
             out, cache = fl.max_pool_forward_fast(x, pool_param)
             got += [out, fl.max_pool_backward_fast(np.ones_like(out), cache)]
         results[use_cython] = got
-    for a, b in zip(results[True], results[False]):
+    for a, b in zip(results[True], results[False], strict=True):
         assert a.dtype == b.dtype == np.float32
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
 

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 
 from cs231n.classifiers.fc_net import FullyConnectedNet, TwoLayerNet
 from cs231n.gradient_check import eval_numerical_gradient, rel_error
+from cs231n.solver import Solver
 
 pytestmark = pytest.mark.a2
 
@@ -70,9 +71,8 @@ def test_fully_connected_net_course_check():
 
 
 def dropout_mask(shape, p, seed):
-    """The mask each dropout layer draws (the seed is reset before every draw)."""
-    np.random.seed(seed)
-    return torch.tensor((np.random.rand(*shape) < p) / p)
+    """The mask each dropout layer draws: its own generator, seeded afresh at every call."""
+    return torch.tensor((np.random.RandomState(seed).rand(*shape) < p) / p)
 
 
 def torch_replay(model, X, y, keep, seed):
@@ -168,8 +168,30 @@ def test_fully_connected_net_bad_arguments():
         FullyConnectedNet([5], normalization="batch")
     with pytest.raises(ValueError, match="keep probability"):
         FullyConnectedNet([5], dropout=0)
-    with pytest.raises(ValueError, match=r"hidden_dims\[1\] must be a positive integer"):
+    with pytest.raises(ValueError, match=r"hidden_dims\[1\] must be an integer >= 1"):
         FullyConnectedNet([5, 0])
     model = FullyConnectedNet([5], input_dim=6, num_classes=3)
     with pytest.raises(ValueError, match="flattens to D = 7"):
         model.loss(np.zeros((2, 7)))
+
+
+def test_seeded_dropout_does_not_freeze_the_solvers_minibatches():
+    """A seeded dropout mask must not reseed np.random: the Solver draws its minibatches
+    from np.random, and reseeding at every forward pass made the batches after the
+    first repeat."""
+    N, D = 50, 4
+    X = np.repeat(np.arange(N, dtype=float)[:, None], D, axis=1)    # row i holds i
+    data = {"X_train": X, "y_train": np.arange(N) % 3, "X_val": X[:5], "y_val": np.arange(5) % 3}
+    model = FullyConnectedNet([6], input_dim=D, num_classes=3, dropout=0.5, dtype=np.float64,
+                              seed=0)
+    batches = []
+    loss = model.loss
+
+    def recording_loss(X, y=None):
+        if y is not None:
+            batches.append(tuple(X[:, 0].astype(int)))
+        return loss(X, y)
+    model.loss = recording_loss
+    Solver(model, data, batch_size=10, num_epochs=1, verbose=False).train()     # 5 steps
+    assert len(batches) == 5
+    assert len(set(batches)) == 5, batches

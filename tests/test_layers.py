@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from cs231n.gradient_check import eval_numerical_gradient, eval_numerical_gradient_array, rel_error
+from cs231n.gradient_check import check_layer_gradients, eval_numerical_gradient, rel_error
 from cs231n.layers import (
     affine_backward,
     affine_forward,
@@ -49,20 +49,13 @@ def torch_reference(f, arrays, dout=None):
     return out.detach().numpy(), [t.grad.numpy() for t in ts]
 
 
-def numeric_grads(forward, arrays, dout):
-    """Numeric gradients of sum(forward(*arrays)[0] * dout) for each array."""
-    grads = []
-    for i, a in enumerate(arrays):
-        def f(v, i=i):
-            args = list(arrays)
-            args[i] = v
-            return forward(*args)[0]
-        grads.append(eval_numerical_gradient_array(f, a, dout))
-    return grads
+def max_numeric_error(forward, backward, inputs, dout):
+    """Largest relative error of backward's gradients against numeric ones."""
+    return max(check_layer_gradients(forward, backward, inputs, dout).values())
 
 
 def assert_close(actual, expected, tol):
-    for a, e in zip(actual, expected):
+    for a, e in zip(actual, expected, strict=True):
         assert rel_error(a, e) < tol
 
 
@@ -88,7 +81,8 @@ def test_affine_gradients_numeric_and_torch():
     out, cache = affine_forward(x, w, b)
     grads = affine_backward(dout, cache)
     assert grads[0].shape == x.shape
-    assert_close(grads, numeric_grads(affine_forward, [x, w, b], dout), NUMERIC_TOL)
+    assert max_numeric_error(affine_forward, affine_backward, {"x": x, "w": w, "b": b},
+                             dout) < NUMERIC_TOL
     t_out, t_grads = torch_reference(lambda x, w, b: x.reshape(5, -1) @ w + b, [x, w, b], dout)
     assert_close([out, *grads], [t_out, *t_grads], TORCH_TOL)
 
@@ -115,7 +109,7 @@ def test_relu_gradients_numeric_and_torch():
     dout = np.random.randn(4, 7)
     out, cache = relu_forward(x)
     dx = relu_backward(dout, cache)
-    assert rel_error(dx, numeric_grads(relu_forward, [x], dout)[0]) < NUMERIC_TOL
+    assert max_numeric_error(relu_forward, relu_backward, {"x": x}, dout) < NUMERIC_TOL
     t_out, (t_dx,) = torch_reference(torch.relu, [x], dout)
     assert_close([out, dx], [t_out, t_dx], TORCH_TOL)
 
@@ -240,7 +234,8 @@ def test_batchnorm_gradients_numeric_and_torch(backward):
 
     out, cache = fwd(x, gamma, beta)
     grads = backward(dout, cache)
-    assert_close(grads, numeric_grads(fwd, [x, gamma, beta], dout), NUMERIC_TOL)
+    assert max_numeric_error(fwd, backward, {"x": x, "gamma": gamma, "beta": beta},
+                             dout) < NUMERIC_TOL
     t_out, t_grads = torch_reference(
         lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True, eps=1e-5),
         [x, gamma, beta], dout)
@@ -285,7 +280,8 @@ def test_layernorm_gradients_numeric_and_torch():
 
     out, cache = fwd(x, gamma, beta)
     grads = layernorm_backward(dout, cache)
-    assert_close(grads, numeric_grads(fwd, [x, gamma, beta], dout), NUMERIC_TOL)
+    assert max_numeric_error(fwd, layernorm_backward, {"x": x, "gamma": gamma, "beta": beta},
+                             dout) < NUMERIC_TOL
     t_out, t_grads = torch_reference(lambda x, g, b: F.layer_norm(x, (D,), g, b, eps=1e-5),
                                      [x, gamma, beta], dout)
     assert_close([out, *grads], [t_out, *t_grads], 1e-9)
@@ -310,11 +306,31 @@ def test_dropout_backward_numeric_and_seeded():
     param = {"mode": "train", "p": 0.2, "seed": 123}
     out, cache = dropout_forward(x, param)
     dx = dropout_backward(dout, cache)
-    dx_num = eval_numerical_gradient_array(lambda xx: dropout_forward(xx, param)[0], x, dout)
-    assert rel_error(dx, dx_num) < 1e-10
+    assert max_numeric_error(lambda x: dropout_forward(x, param), dropout_backward, {"x": x},
+                             dout) < 1e-10
     assert np.array_equal(out, dropout_forward(x, param)[0])     # the seed fixes the mask
     kept = out != 0
     assert np.allclose(out[kept], x[kept] / 0.2) and np.allclose(dx[kept], dout[kept] / 0.2)
+
+
+def test_seeded_dropout_leaves_the_global_rng_alone():
+    x = np.random.randn(6, 7)
+    before = np.random.get_state()
+    out, _ = dropout_forward(x, {"mode": "train", "p": 0.5, "seed": 3})
+    after = np.random.get_state()
+    assert before[0] == after[0] and np.array_equal(before[1], after[1])
+    assert before[2:] == after[2:]
+    # the mask is the one of the seed's own generator, the same at every call
+    expected = (np.random.RandomState(3).rand(6, 7) < 0.5) / 0.5
+    assert np.array_equal(out, x * expected)
+
+
+def test_unseeded_dropout_draws_from_np_random():
+    x = np.ones((4, 5))
+    np.random.seed(9)
+    out, _ = dropout_forward(x, {"mode": "train", "p": 0.3})
+    np.random.seed(9)
+    assert np.array_equal(out, (np.random.rand(4, 5) < 0.3) / 0.3)
 
 
 def test_dropout_test_mode_and_bad_p():
@@ -324,6 +340,31 @@ def test_dropout_test_mode_and_bad_p():
     assert np.array_equal(dropout_backward(x, cache), x)
     with pytest.raises(ValueError, match="keep probability"):
         dropout_forward(x, {"mode": "train", "p": 0})
+
+
+# ----------------------------------------------------------------------------- empty batches
+
+
+def test_empty_batches_are_clear_errors():
+    """A mean over N = 0 examples is NaN: these layers refuse an empty batch."""
+    with pytest.raises(ValueError, match=r"batchnorm_forward: got an empty batch \(N = 0\); "
+                                         "training-mode batch norm needs at least one example"):
+        batchnorm_forward(np.zeros((0, 3)), np.ones(3), np.zeros(3), {"mode": "train"})
+    with pytest.raises(ValueError, match=r"batchnorm_forward: got an empty batch"):
+        spatial_batchnorm_forward(np.zeros((0, 3, 2, 2)), np.ones(3), np.zeros(3),
+                                  {"mode": "train"})
+    for loss_fn in (svm_loss, softmax_loss):
+        with pytest.raises(ValueError, match=rf"{loss_fn.__name__}: got an empty batch \(N = 0\)"):
+            loss_fn(np.zeros((0, 4)), np.zeros(0, dtype=int))
+    with pytest.raises(ValueError, match=r"affine_forward: got an empty batch \(N = 0\)"):
+        affine_forward(np.zeros((0, 2, 3)), np.zeros((6, 4)), np.zeros(4))
+
+
+def test_empty_batch_in_test_mode_leaves_running_stats_alone():
+    bn_param = {"mode": "test", "running_mean": np.ones(3), "running_var": np.ones(3)}
+    out, _ = batchnorm_forward(np.zeros((0, 3)), np.ones(3), np.zeros(3), bn_param)
+    assert out.shape == (0, 3)
+    assert np.all(bn_param["running_mean"] == 1) and np.all(bn_param["running_var"] == 1)
 
 
 # ----------------------------------------------------------------------------- conv
@@ -353,9 +394,7 @@ def test_conv_backward_naive_numeric():
     def fwd(x, w, b):
         return conv_forward_naive(x, w, b, conv_param)
 
-    _, cache = fwd(x, w, b)
-    grads = conv_backward_naive(dout, cache)
-    assert_close(grads, numeric_grads(fwd, [x, w, b], dout), 1e-8)
+    assert max_numeric_error(fwd, conv_backward_naive, {"x": x, "w": w, "b": b}, dout) < 1e-8
 
 
 # (stride, pad, HH, WW, H_out, W_out): odd sizes, non-square kernels, strides 1-3, pads 0-2
@@ -388,7 +427,7 @@ def test_conv_non_integer_output_is_a_clear_error():
         conv_forward_naive(np.zeros((1, 4, 5, 5)), w, b, {"stride": 1, "pad": 1})
     with pytest.raises(ValueError, match="does not fit"):
         conv_forward_naive(np.zeros((1, 3, 2, 2)), w, b, {"stride": 1, "pad": 0})
-    with pytest.raises(ValueError, match="conv_param needs the key 'pad'"):
+    with pytest.raises(ValueError, match=r"conv_param is missing \['pad'\]"):
         conv_forward_naive(x, w, b, {"stride": 1})
 
 
@@ -411,11 +450,8 @@ def test_max_pool_backward_naive_numeric():
     x = np.random.randn(3, 2, 6, 6)
     dout = np.random.randn(3, 2, 3, 3)
     pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-    _, cache = max_pool_forward_naive(x, pool_param)
-    dx = max_pool_backward_naive(dout, cache)
-    dx_num = eval_numerical_gradient_array(
-        lambda x: max_pool_forward_naive(x, pool_param)[0], x, dout)
-    assert rel_error(dx, dx_num) < 1e-10
+    assert max_numeric_error(lambda x: max_pool_forward_naive(x, pool_param),
+                             max_pool_backward_naive, {"x": x}, dout) < 1e-10
 
 
 # (pool_height, pool_width, stride, H_out, W_out): non-square, overlapping windows, strides 1-3
@@ -466,7 +502,8 @@ def test_spatial_batchnorm_gradients_numeric_and_torch():
     grads = spatial_batchnorm_backward(dout, cache)
     # The course's notebook reports dx error 2.8e-07 here: tiny entries of dx (1e-4) meet
     # the truncation error of centered differences. Torch below checks to 1e-9.
-    assert_close(grads, numeric_grads(fwd, [x, gamma, beta], dout), 1e-6)
+    assert max_numeric_error(fwd, spatial_batchnorm_backward,
+                             {"x": x, "gamma": gamma, "beta": beta}, dout) < 1e-6
     t_out, t_grads = torch_reference(
         lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True, eps=1e-5),
         [x, gamma, beta], dout)
@@ -485,7 +522,8 @@ def test_spatial_groupnorm_gradients_numeric_and_torch():
     out, cache = fwd(x, gamma, beta)
     grads = spatial_groupnorm_backward(dout, cache)
     assert grads[1].shape == (1, C, 1, 1)
-    assert_close(grads, numeric_grads(fwd, [x, gamma, beta], dout), NUMERIC_TOL)
+    assert max_numeric_error(fwd, spatial_groupnorm_backward,
+                             {"x": x, "gamma": gamma, "beta": beta}, dout) < NUMERIC_TOL
     t_out, t_grads = torch_reference(
         lambda x, g, b: F.group_norm(x, G, g.reshape(C), b.reshape(C), eps=1e-5),
         [x, gamma, beta], dout)
@@ -494,7 +532,9 @@ def test_spatial_groupnorm_gradients_numeric_and_torch():
 
 def test_spatial_groupnorm_errors():
     x = np.zeros((2, 6, 3, 3))
-    with pytest.raises(ValueError, match="G must be a positive integer dividing C = 6"):
+    with pytest.raises(ValueError, match="G = 4 groups must divide the C = 6 channels"):
         spatial_groupnorm_forward(x, np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1)), 4, {})
+    with pytest.raises(ValueError, match="G must be an integer >= 1, got 0"):
+        spatial_groupnorm_forward(x, np.ones((1, 6, 1, 1)), np.zeros((1, 6, 1, 1)), 0, {})
     with pytest.raises(ValueError, match=r"gamma must have shape \(1, 6, 1, 1\)"):
         spatial_groupnorm_forward(x, np.ones(6), np.zeros((1, 6, 1, 1)), 2, {})

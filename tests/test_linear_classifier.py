@@ -2,8 +2,10 @@
 import numpy as np
 import pytest
 
+from cs231n import data_utils
 from cs231n.classifiers import LinearClassifier, LinearSVM, Softmax
 from cs231n.classifiers._checks import minibatch_indices
+from cs231n.classifiers.linear_classifier import mirror_averaged_predict
 from cs231n.classifiers.linear_svm import svm_loss_vectorized
 
 pytestmark = pytest.mark.a1
@@ -115,3 +117,35 @@ def test_bad_input_raises_clear_value_errors():
             Softmax().train(X, y, num_iters=1, learning_rate_decay=bad_decay)
     with pytest.raises(NotImplementedError):
         LinearClassifier().train(X, y, num_iters=1)
+
+
+# ---------------------------------------------------------------- mirror-averaged prediction
+# (moved here from cs231n.data_utils with its test: it is a prediction, not data loading)
+
+
+def test_mirror_averaged_predict_sums_the_scores_of_both_views():
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(6, 32, 32, 3)).astype(float)
+    out, mean = data_utils.preprocess_linear({"X_train": images})
+    X = out["X_train"]
+    model = LinearSVM()
+    model.W = rng.standard_normal((X.shape[1], 4))
+    expected = np.argmax(X @ model.W + data_utils.mirror_rows(X, mean) @ model.W, axis=1)
+    np.testing.assert_array_equal(mirror_averaged_predict(model, X, mean), expected)
+    # a mirror image gets the same label as its original
+    mirrored = data_utils.mirror_rows(X, mean)
+    np.testing.assert_array_equal(mirror_averaged_predict(model, mirrored, mean), expected)
+    # and the prediction is not plain predict (the mirror's scores count)
+    assert not np.array_equal(model.predict(X), model.predict(mirrored))
+
+
+def test_mirror_averaged_predict_errors():
+    X, mean = np.zeros((2, 3073)), np.zeros(3072)
+    with pytest.raises(ValueError, match="call train"):
+        mirror_averaged_predict(LinearSVM(), X, mean)
+    model = LinearSVM()
+    model.W = np.zeros((3073, 10))
+    with pytest.raises(ValueError, match="features"):
+        mirror_averaged_predict(model, np.zeros((2, 3072)), mean)
+    with pytest.raises(ValueError, match="mirror_rows"):
+        mirror_averaged_predict(model, X, np.zeros(100))

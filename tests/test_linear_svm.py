@@ -77,3 +77,9 @@ def test_bad_input_raises_clear_value_errors(loss_fn):
         loss_fn(W, X, y[:4], 0.0)
     with pytest.raises(ValueError, match="integer"):
         loss_fn(W, X, y + 0.5, 0.0)
+
+
+@pytest.mark.parametrize("loss_fn", LOSSES)
+def test_an_empty_batch_is_a_clear_error_not_nan(loss_fn):
+    with pytest.raises(ValueError, match=r"X is empty \(N = 0, shape \(0, 4\)\)"):
+        loss_fn(np.zeros((4, 3)), np.zeros((0, 4)), np.zeros(0, dtype=int), 0.1)

@@ -165,3 +165,9 @@ def test_float32_parameters_draw_the_same_weights_and_train_in_float32():
         TwoLayerNet(4, 5, 3, dtype=np.int32)
     with pytest.raises(ValueError, match="floating-point"):
         TwoLayerNet(4, 5, 3, dtype="not a type")
+
+
+def test_an_empty_batch_is_a_clear_error_not_nan():
+    net = TwoLayerNet(4, 5, 3)
+    with pytest.raises(ValueError, match=r"X is empty \(N = 0"):
+        net.loss(np.zeros((0, 4)), np.zeros(0, dtype=int))

@@ -106,3 +106,25 @@ def test_record_prints_one_line_and_returns_nothing(monkeypatch, capsys):
     out = capsys.readouterr().out.strip().splitlines()
     assert out == ["[result] svm_test_acc = 0.35  (course target >= 0.39, judged on full data; "
                    "this is the mini scale)"]
+
+
+@pytest.mark.slow
+def test_each_notebook_kernel_is_shut_down(monkeypatch, tmp_path):
+    import os
+    import time
+
+    pid_file = tmp_path / "pid"
+    make_notebook(tmp_path / "assignment1/knn.ipynb",
+                  f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))")
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(run_notebooks, "RUN_DIR", tmp_path / "build/run")
+    monkeypatch.setattr(config, "QUICK", True)
+    assert run_notebooks.main(["knn"]) == 0
+    pid = int(pid_file.read_text())
+    for _ in range(50):  # the kernel exits asynchronously after the shutdown request
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    pytest.fail(f"the notebook's kernel (pid {pid}) is still running after the run")

@@ -71,3 +71,9 @@ def test_bad_input_raises_clear_value_errors(loss_fn):
         loss_fn(W, X, np.array([0, 1, 3, 1, 0]), 0.0)
     with pytest.raises(ValueError, match="2-D"):
         loss_fn(W, X.ravel(), y, 0.0)
+
+
+@pytest.mark.parametrize("loss_fn", LOSSES)
+def test_an_empty_batch_is_a_clear_error_not_nan(loss_fn):
+    with pytest.raises(ValueError, match=r"X is empty \(N = 0, shape \(0, 4\)\)"):
+        loss_fn(np.zeros((4, 3)), np.zeros((0, 4)), np.zeros(0, dtype=int), 0.1)

@@ -1,10 +1,16 @@
-"""cs231n.solver: training on a tiny problem, checkpoints and resume, errors."""
+"""cs231n.solver: training on a tiny problem, checkpoints and resume, option checks, a
+subclass for another model family, and progress output that stays out of notebooks."""
+import inspect
 import os
 
 import numpy as np
 import pytest
 
+from cs231n import optim
+from cs231n import solver as solver_module
+from cs231n.checkpoint import CheckpointError, save_checkpoint
 from cs231n.classifiers.fc_net import FullyConnectedNet, TwoLayerNet
+from cs231n.optim import OPTIM_KEYS
 from cs231n.solver import NonFiniteLossError, Solver, load_checkpoint
 
 pytestmark = pytest.mark.a2
@@ -158,7 +164,7 @@ def test_resume_continues_exactly(data, tmp_path):
     assert resumed.val_acc_history == straight.val_acc_history
     for k in straight.model.params:
         assert np.array_equal(resumed.model.params[k], straight.model.params[k])
-    for mine, theirs in zip(resumed.model.bn_params, straight.model.bn_params):
+    for mine, theirs in zip(resumed.model.bn_params, straight.model.bn_params, strict=True):
         assert np.array_equal(mine["running_var"], theirs["running_var"])
 
 
@@ -172,10 +178,21 @@ def test_resume_rejects_a_different_setup(data, tmp_path):
     with pytest.raises(ValueError, match="do not match the model"):
         wrong_model.resume(ckpt)
     (tmp_path / "junk.ckpt.npz").write_bytes(b"not a zip")
-    with pytest.raises(ValueError, match="not a readable Solver checkpoint"):
+    with pytest.raises(ValueError, match="junk.ckpt.npz is not a readable .npz file"):
         load_checkpoint(str(tmp_path / "junk.ckpt.npz"))
     with pytest.raises(FileNotFoundError):
         load_checkpoint(str(tmp_path / "missing.ckpt.npz"))
+
+
+def test_resume_from_an_empty_or_foreign_file_names_it(data, tmp_path):
+    solver = make_solver(data, small_net(), tmp_path, num_epochs=1)
+    (tmp_path / "run_epoch_1.ckpt.npz").write_bytes(b"")        # e.g. a full disk
+    with pytest.raises(CheckpointError, match=r"run_epoch_1\.ckpt\.npz is not a readable"):
+        solver.resume(str(tmp_path / "run_epoch_1.ckpt.npz"))
+
+    save_checkpoint(tmp_path / "other.ckpt.npz", {"weights": np.zeros(3)})
+    with pytest.raises(CheckpointError, match="other.ckpt.npz is a checkpoint but not of a Solver"):
+        solver.resume(str(tmp_path / "other.ckpt.npz"))
 
 
 def test_bad_arguments_are_clear(data):
@@ -194,3 +211,209 @@ def test_bad_arguments_are_clear(data):
         Solver(model, data, batch_size=0)
     with pytest.raises(TypeError, match="needs a dict `params`"):
         Solver(object(), data)
+
+
+# ---------------------------------------------------------------------- optim_config and options
+
+
+def test_a_misspelled_optim_config_key_names_it_and_the_valid_keys(data):
+    with pytest.raises(ValueError, match=r"'learning_rat' is not used by update rule 'sgd' "
+                                         r"\(did you mean 'learning_rate'\?\); its keys are "
+                                         r"learning_rate$"):
+        Solver(small_net(), data, optim_config={"learning_rat": 5.0})
+    with pytest.raises(ValueError, match="'momentum' is not used by update rule 'adam'.*its "
+                                         "keys are learning_rate, beta1, beta2, epsilon, m, v, t"):
+        Solver(small_net(), data, update_rule="adam", optim_config={"momentum": 0.9})
+    # cs231n.optim's functions passed directly are checked as their names
+    with pytest.raises(ValueError, match="'beta1' is not used by update rule 'rmsprop'"):
+        Solver(small_net(), data, update_rule=optim.rmsprop, optim_config={"beta1": 0.9})
+
+
+@pytest.mark.parametrize("rule", sorted(OPTIM_KEYS))
+def test_every_key_of_a_rule_is_accepted(data, rule):
+    values = {"learning_rate": 1e-3, "momentum": 0.5, "decay_rate": 0.9, "epsilon": 1e-6,
+              "beta1": 0.8, "beta2": 0.99, "t": 0}
+    config = {k: values[k] for k in OPTIM_KEYS[rule] if k in values}
+    solver = Solver(small_net(), data, update_rule=rule, optim_config=config, batch_size=30,
+                    num_epochs=1, verbose=False)
+    solver.train()
+    for key, value in config.items():
+        if key not in ("learning_rate", "t"):
+            assert solver.optim_configs["W1"][key] == value     # the rule read our value
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"learning_rate": -1e-3}, r"optim_config\['learning_rate'\] must be a number > 0"),
+    ({"learning_rate": 0}, r"optim_config\['learning_rate'\] must be a number > 0"),
+    ({"learning_rate": float("nan")}, "learning_rate'.* got nan"),
+    ({"learning_rate": "1e-3"}, r"learning_rate'\] must be a number > 0, got '1e-3'"),
+    ({"momentum": 1.5}, r"optim_config\['momentum'\] must be a number in \[0, 1\)"),
+    ({"momentum": 1}, r"momentum'\] must be a number in \[0, 1\)"),
+])
+def test_nonsense_optim_values_are_refused(data, config, message):
+    with pytest.raises(ValueError, match=message):
+        Solver(small_net(), data, update_rule="sgd_momentum", optim_config=config)
+
+
+def test_nonsense_adam_and_rmsprop_values_are_refused(data):
+    with pytest.raises(ValueError, match=r"beta2'\] must be a number in \[0, 1\), got 1.0"):
+        Solver(small_net(), data, update_rule="adam", optim_config={"beta2": 1.0})
+    with pytest.raises(ValueError, match=r"epsilon'\] must be a number > 0, got 0.0"):
+        Solver(small_net(), data, update_rule="adam", optim_config={"epsilon": 0.0})
+    with pytest.raises(ValueError, match=r"optim_config\['t'\] must be an integer >= 0"):
+        Solver(small_net(), data, update_rule="adam", optim_config={"t": -1})
+    with pytest.raises(ValueError, match=r"decay_rate'\] must be a number in \[0, 1\)"):
+        Solver(small_net(), data, update_rule="rmsprop", optim_config={"decay_rate": -0.1})
+
+
+@pytest.mark.parametrize("lr_decay", [0, 0.0, -0.5, 1.01, float("nan"), float("inf"), True, "0.9"])
+def test_lr_decay_outside_0_1_is_refused(data, lr_decay):
+    with pytest.raises(ValueError, match=r"lr_decay must be a number in \(0, 1\]"):
+        Solver(small_net(), data, lr_decay=lr_decay)
+
+
+def test_lr_decay_of_one_and_other_edge_values_are_fine(data):
+    Solver(small_net(), data, lr_decay=1, num_epochs=0, print_every=1, num_train_samples=None)
+    Solver(small_net(), data, lr_decay=1e-3, batch_size=np.int64(5))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"num_epochs": -1}, "num_epochs must be an integer >= 0"),
+    ({"num_epochs": 2.5}, "num_epochs must be an integer >= 0"),
+    ({"batch_size": True}, "batch_size must be an integer >= 1"),
+    ({"num_train_samples": 0}, "num_train_samples must be an integer >= 1"),
+    ({"num_val_samples": -5}, "num_val_samples must be an integer >= 1"),
+    ({"print_every": 0}, "print_every must be an integer >= 1"),
+    ({"update_rule": 3}, "update_rule must be one of"),
+])
+def test_nonsense_options_are_refused(data, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        Solver(small_net(), data, **kwargs)
+    with pytest.raises(TypeError, match="checkpoint_name must be None or a path prefix"):
+        Solver(small_net(), data, checkpoint_name=5)
+
+
+def test_a_custom_update_rule_accepts_any_keys(data):
+    seen = []
+
+    def signsgd(w, dw, config):
+        seen.append(sorted(config))
+        return w - config["step"] * np.sign(dw), config
+
+    solver = Solver(small_net(), data, update_rule=signsgd, optim_config={"step": 1e-3},
+                    batch_size=30, num_epochs=1, verbose=False)
+    solver.train()
+    assert solver.update_rule_name == "signsgd" and seen[0] == ["step"]
+    assert len(seen) == 2 * len(solver.model.params)          # 2 iterations, every parameter
+
+
+# ---------------------------------------------------------------------- a second model family
+
+
+class ToyCaptioner:
+    """Predicts every word of a caption from the image features: loss(features, captions)."""
+
+    def __init__(self, D, V):
+        self.params = {"W": np.zeros((D, V))}
+
+    def loss(self, features, captions):
+        scores = features @ self.params["W"]                      # (N, V)
+        probs = np.exp(scores - scores.max(axis=1, keepdims=True))
+        probs /= probs.sum(axis=1, keepdims=True)
+        N, T = captions.shape
+        loss = -np.log(probs[np.arange(N)[:, None], captions]).mean()
+        dscores = T * probs
+        np.add.at(dscores, (np.repeat(np.arange(N), T), captions.ravel()), -1)
+        return loss, {"W": features.T @ dscores / (N * T)}
+
+
+class ToyCaptioningSolver(Solver):
+    def _check_data(self, data):
+        if "train_captions" not in data:
+            raise ValueError("ToyCaptioningSolver: data needs train_captions")
+        return len(data["train_captions"])
+
+    def _sample_batch(self, batch_size):
+        mask = np.random.choice(self.num_train, batch_size)
+        images = self.data["train_image_idxs"][mask]
+        return self.data["train_features"][images], self.data["train_captions"][mask]
+
+    def _evaluate(self):
+        return None          # no accuracy for captions
+
+
+def caption_data(seed=0):
+    rng = np.random.default_rng(seed)
+    features = rng.standard_normal((8, 5))
+    image_idxs = rng.integers(8, size=40)
+    words = np.argmax(features @ rng.standard_normal((5, 6)), axis=1)     # a learnable word
+    captions = np.stack([words[image_idxs]] * 3, axis=1)                  # (40, 3)
+    return {"train_captions": captions, "train_image_idxs": image_idxs, "train_features": features}
+
+
+def test_a_subclass_only_overrides_the_data_hooks(tmp_path):
+    own = {k for k in vars(ToyCaptioningSolver) if not k.startswith("__")}
+    assert own == {"_check_data", "_sample_batch", "_evaluate"}
+    assert len(inspect.getsource(ToyCaptioningSolver).splitlines()) <= 15
+
+    solver = ToyCaptioningSolver(ToyCaptioner(5, 6), caption_data(), update_rule="adam",
+                                 optim_config={"learning_rate": 0.1}, batch_size=10,
+                                 num_epochs=5, checkpoint_name=str(tmp_path / "cap"),
+                                 verbose=False)
+    solver.train()
+    assert len(solver.loss_history) == 5 * 4
+    assert solver.loss_history[-1] < 0.5 * solver.loss_history[0]
+    assert solver.train_acc_history == [] and solver.best_params == {}
+    assert solver.X_train is None
+
+    resumed = ToyCaptioningSolver(ToyCaptioner(5, 6), caption_data(), update_rule="adam",
+                                  optim_config={"learning_rate": 0.1}, batch_size=10,
+                                  num_epochs=5, verbose=False)
+    resumed.resume(str(tmp_path / "cap_epoch_2.ckpt.npz"))
+    resumed.train()
+    assert resumed.loss_history == solver.loss_history
+    np.testing.assert_array_equal(resumed.model.params["W"], solver.model.params["W"])
+    with pytest.raises(ValueError, match="data needs train_captions"):
+        ToyCaptioningSolver(ToyCaptioner(5, 6), {"X_train": 1})
+
+
+# ---------------------------------------------------------------------- progress and printing
+
+
+def test_the_default_prints_a_few_dozen_lines_at_most(data, capsys):
+    # 60 iterations per epoch, 600 in all: the course's every-10 default would print 60 lines
+    Solver(small_net(), data, batch_size=1, num_epochs=10, num_train_samples=10).train()
+    lines = capsys.readouterr().out.splitlines()
+    iteration_lines = [line for line in lines if line.startswith("(Iteration")]
+    assert 10 <= len(iteration_lines) <= 21 and len(lines) <= 40
+    assert iteration_lines[0].startswith("(Iteration 1 / 600) loss:")
+    assert iteration_lines[1].startswith("(Iteration 31 / 600) loss:")
+
+
+def test_under_nbclient_a_run_leaves_one_widget_and_no_progress_text():
+    """Executes a two-cell notebook in a real kernel, as nbval and the notebook runner do."""
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    pytest.importorskip("ipykernel")
+    train = ("import numpy as np\nfrom cs231n.solver import Solver\n"
+             "from cs231n.classifiers.fc_net import TwoLayerNet\n"
+             "rng = np.random.default_rng(0)\n"
+             "X, y = rng.standard_normal((60, 4)), rng.integers(3, size=60)\n"
+             "data = {'X_train': X, 'y_train': y, 'X_val': X[:20], 'y_val': y[:20]}\n"
+             "Solver(TwoLayerNet(input_dim=4, hidden_dim=8, num_classes=3), data,\n"
+             "       batch_size=1, num_epochs=5).train()\n")
+    no_widgets = "import sys\nsys.modules['ipywidgets'] = None\n" + train
+    with_widgets = "del sys.modules['ipywidgets']\n" + train
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(no_widgets),
+                                         nbformat.v4.new_code_cell(with_widgets)])
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(solver_module.__file__)))
+    nbclient.NotebookClient(nb, timeout=120, resources={"metadata": {"path": repo}}).execute()
+
+    for cell, widgets in zip(nb.cells, (0, 1), strict=True):
+        kinds = [o.output_type for o in cell.outputs]
+        assert kinds.count("display_data") == widgets, kinds
+        streams = [o for o in cell.outputs if o.output_type == "stream"]
+        assert all(o.name == "stdout" for o in streams), streams          # no bar, no warning
+        text = "".join(o.text for o in streams)
+        assert "\r" not in text and "it/s" not in text
+        assert text.count("(Iteration") == 20 and text.count("(Epoch") == 6

@@ -26,3 +26,12 @@ def test_show_net_weights_one_tile_per_hidden_unit():
     plt.close(fig)
     with pytest.raises(ValueError, match="3072"):
         vis_utils.show_net_weights(np.zeros((100, 4)), "bad")
+
+
+def test_center_square_cuts_the_middle():
+    from cs231n.vis_utils import center_square
+
+    img = np.arange(5 * 7).reshape(5, 7)
+    assert np.array_equal(center_square(img, 3), img[1:4, 2:5])
+    with pytest.raises(ValueError, match="cannot cut a 6x6"):
+        center_square(img, 6)

@@ -78,8 +78,8 @@ def select(assignment: int | None, names: list[str]) -> list[str]:
 def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float, str]:
     """Run one notebook in a fresh kernel; returns (ok, seconds, error message)."""
     import nbformat
-    from nbclient import NotebookClient
     from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     src = config.REPO_ROOT / nb_rel
@@ -111,6 +111,11 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
         error = lines[-1] if lines else repr(e)
     except Exception as e:  # a dead kernel or a timeout: report it and go on with the next notebook
         error = repr(e)
+    finally:
+        # The client does not own a kernel manager it was given: shut the kernel down here, or
+        # every notebook's kernel would stay alive (and busy) until the run ends.
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     seconds = time.time() - start
     print("\r" + " " * 40 + "\r", end="")
     out = src if inplace and not error else RUN_DIR / nb_rel

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
+
+from cs231n._checks import check_int
 
 
 def time_function(f: Callable, *args, repeat: int = 1, **kwargs) -> float:
@@ -10,8 +12,7 @@ def time_function(f: Callable, *args, repeat: int = 1, **kwargs) -> float:
 
     The minimum is the least noisy estimate on a shared machine: noise only adds time.
     """
-    if repeat < 1:
-        raise ValueError(f"repeat must be >= 1, got {repeat}")
+    check_int(repeat, "repeat")
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()

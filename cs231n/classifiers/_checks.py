@@ -3,6 +3,7 @@
 Each check raises a ValueError that says what was wrong and what to do, instead of
 letting a shape mismatch surface as a numpy traceback deep inside a matrix product.
 These checks are not part of the students' work: they sit outside the YOUR CODE markers.
+The checks the whole package shares (integers, conv sizes) are in cs231n._checks.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def check_data(X, name: str = "X") -> np.ndarray:
         raise ValueError(f"{name} must be a 2-D array of shape (N, D) (one row per example), "
                          f"got shape {X.shape}; reshape images with X.reshape(N, -1)")
     if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {X.shape}); pass at least one example")
+        raise ValueError(f"{name} is empty (N = 0, shape {X.shape}); pass at least one example")
     if not (np.issubdtype(X.dtype, np.number) or X.dtype == np.bool_):
         raise ValueError(f"{name} must be numeric, got dtype {X.dtype}")
     return X
@@ -70,17 +71,6 @@ def check_loss_inputs(W, X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     W = check_weights(W, X)
     y = check_labels(y, X.shape[0], W.shape[1])
     return W, X, y
-
-
-def check_positive_int(value, name: str, maximum: int | None = None,
-                       maximum_name: str = "the largest allowed value") -> int:
-    """Check that value is an integer >= 1 (and <= maximum when given); return it as int."""
-    is_int = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not is_int or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{name}={value} is larger than {maximum_name} ({maximum})")
-    return int(value)
 
 
 def make_rng(seed: int | None):

@@ -11,9 +11,18 @@ the weights with 0.5 * reg * sum(W**2).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import pairwise
 
 import numpy as np
 
+from cs231n import fast_layers, layer_utils, layers
+from cs231n._checks import check_int
+
+# As the official cnn.py, this module star-imports the layers (the course notebooks use
+# them after `from cs231n.classifiers.cnn import *`); the named imports are the ones the
+# models below use.
+from cs231n.fast_layers import *
+from cs231n.layer_utils import *
 from cs231n.layer_utils import (
     affine_norm_relu_backward,
     affine_norm_relu_forward,
@@ -28,6 +37,7 @@ from cs231n.layer_utils import (
     conv_relu_pool_backward,
     conv_relu_pool_forward,
 )
+from cs231n.layers import *
 from cs231n.layers import (
     affine_backward,
     affine_forward,
@@ -35,6 +45,11 @@ from cs231n.layers import (
     dropout_forward,
     softmax_loss,
 )
+
+__all__ = ["DeepConvNet", "ThreeLayerConvNet", "count_params"]
+__all__ += layers.__all__
+__all__ += fast_layers.__all__
+__all__ += layer_utils.__all__
 
 POOL_2X2 = {"pool_height": 2, "pool_width": 2, "stride": 2}
 
@@ -45,15 +60,27 @@ def count_params(model) -> int:
 
 
 def _check_input_dim(input_dim: Sequence[int], halvings: int, model: str) -> tuple[int, int, int]:
-    if len(input_dim) != 3 or any(not isinstance(d, (int, np.integer)) or d < 1
-                                  for d in input_dim):
-        raise ValueError(f"{model}: input_dim must be (C, H, W) positive integers, "
-                         f"got {input_dim!r}")
-    C, H, W = input_dim
+    """(C, H, W) as ints, with H and W divisible by 2 ** halvings (one halving per 2x2 pool)."""
+    if not isinstance(input_dim, Sequence) or len(input_dim) != 3:
+        raise ValueError(f"{model}: input_dim must be (C, H, W), got {input_dim!r}")
+    C, H, W = (check_int(d, f"{model}: input_dim[{i}]") for i, d in enumerate(input_dim))
     if H % 2**halvings or W % 2**halvings:
         raise ValueError(f"{model}: {halvings} 2x2 max pool(s) need H and W divisible by "
                          f"{2**halvings}, got H={H}, W={W}; crop or pad the images")
     return C, H, W
+
+
+def _check_images(X: np.ndarray, input_dim: tuple[int, int, int], model: str) -> None:
+    """X must be (N, C, H, W) images of the size the model was built for: the shape of
+    its affine weights depends on H and W."""
+    shape = np.shape(X)
+    if len(shape) != 4:
+        raise ValueError(f"{model}: X must be images of shape (N, C, H, W) = (N, "
+                         f"{', '.join(map(str, input_dim))}), got shape {shape}")
+    if shape[1:] != tuple(input_dim):
+        raise ValueError(f"{model} was built for input {tuple(input_dim)}, got {shape[1:]} "
+                         f"(X of shape {shape}); build the model with input_dim={shape[1:]} "
+                         "or resize the images")
 
 
 class ThreeLayerConvNet:
@@ -86,9 +113,10 @@ class ThreeLayerConvNet:
           gradient checks)
         """
         C, H, W = _check_input_dim(input_dim, 1, "ThreeLayerConvNet")
-        if not isinstance(filter_size, (int, np.integer)) or filter_size < 1 or filter_size % 2 == 0:
-            raise ValueError(f"ThreeLayerConvNet: filter_size must be a positive odd integer "
-                             f"(so that padding keeps the spatial size), got {filter_size!r}")
+        if check_int(filter_size, "ThreeLayerConvNet: filter_size") % 2 == 0:
+            raise ValueError(f"ThreeLayerConvNet: filter_size must be odd (so that padding "
+                             f"keeps the spatial size), got {filter_size!r}")
+        self.input_dim = (C, H, W)
         self.params: dict[str, np.ndarray] = {}
         self.reg = reg
         self.dtype = dtype
@@ -115,6 +143,7 @@ class ThreeLayerConvNet:
         - if y is None: scores, (N, K)
         - else (loss, grads), grads a dict with the same keys and shapes as self.params
         """
+        _check_images(X, self.input_dim, "ThreeLayerConvNet")
         X = X.astype(self.dtype, copy=False)
         W1, b1 = self.params["W1"], self.params["b1"]
         W2, b2 = self.params["W2"], self.params["b2"]
@@ -144,6 +173,81 @@ class ThreeLayerConvNet:
             grads[name] += self.reg * W
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         return loss, grads
+
+
+def _conv_block_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, gamma: np.ndarray | None,
+                        beta: np.ndarray | None, conv_param: dict, bn_param: dict | None,
+                        pool_param: dict | None) -> tuple[np.ndarray, tuple]:
+    """conv - [spatial batchnorm] - relu - [max pool]: one conv layer of DeepConvNet.
+
+    Inputs:
+    - x: (N, C, H, W) input
+    - w: (F, C, HH, WW) filters; b: (F,) biases
+    - gamma, beta: (F,) scale and shift of the batchnorm (ignored without it)
+    - conv_param: {'stride', 'pad'}
+    - bn_param: as for spatial_batchnorm_forward (running statistics updated in place
+      in train mode), or None for no batchnorm
+    - pool_param: {'pool_height', 'pool_width', 'stride'}, or None for no pooling
+
+    Returns a tuple of:
+    - out: (N, F, H', W')
+    - cache: object to give to _conv_block_backward
+    """
+    out, cache = None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    if bn_param is None and pool_param is None:
+        out, cache = conv_relu_forward(x, w, b, conv_param)
+    elif bn_param is None:
+        out, cache = conv_relu_pool_forward(x, w, b, conv_param, pool_param)
+    elif pool_param is None:
+        out, cache = conv_bn_relu_forward(x, w, b, gamma, beta, conv_param, bn_param)
+    else:
+        out, cache = conv_bn_relu_pool_forward(x, w, b, gamma, beta, conv_param, bn_param,
+                                               pool_param)
+    cache = (bn_param is not None, pool_param is not None, cache)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return out, cache
+
+
+def _conv_block_backward(dout: np.ndarray, cache: tuple) -> tuple:
+    """Backward pass of _conv_block_forward.
+
+    Inputs:
+    - dout: (N, F, H', W') upstream derivative
+    - cache: from _conv_block_forward
+
+    Returns a tuple of:
+    - dx: (N, C, H, W)
+    - dw: (F, C, HH, WW)
+    - db: (F,)
+    - dgamma, dbeta: (F,) each, or None when there is no batchnorm
+    """
+    dx, dw, db, dgamma, dbeta = None, None, None, None, None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    batchnorm, pool, sandwich_cache = cache
+    if batchnorm:
+        backward = conv_bn_relu_pool_backward if pool else conv_bn_relu_backward
+        dx, dw, db, dgamma, dbeta = backward(dout, sandwich_cache)
+    else:
+        backward = conv_relu_pool_backward if pool else conv_relu_backward
+        dx, dw, db = backward(dout, sandwich_cache)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return dx, dw, db, dgamma, dbeta
+
+
+def _weight_shapes(input_dim: tuple[int, int, int], num_filters: list[int], convs_per_block: int,
+                   hidden_dims: list[int], num_classes: int) -> list[tuple[int, ...]]:
+    """Shapes of DeepConvNet's W1, ..., WL: (F, C, 3, 3) for each conv (3x3 filters,
+    size-preserving), then (D_in, D_out) for each affine layer."""
+    C, H, W = input_dim
+    shapes: list[tuple[int, ...]] = []
+    for filters in num_filters:
+        for _ in range(convs_per_block):
+            shapes.append((filters, C, 3, 3))
+            C = filters
+    pooled = 2 ** len(num_filters)         # each block ends with a 2x2 pool
+    dims = [C * (H // pooled) * (W // pooled), *hidden_dims, num_classes]
+    return shapes + list(pairwise(dims))
 
 
 class DeepConvNet:
@@ -189,12 +293,11 @@ class DeepConvNet:
         for name, value in [("convs_per_block", convs_per_block), ("num_classes", num_classes),
                             *[(f"num_filters[{i}]", f) for i, f in enumerate(num_filters)],
                             *[(f"hidden_dims[{i}]", h) for i, h in enumerate(hidden_dims)]]:
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"DeepConvNet: {name} must be a positive integer, got {value!r}")
+            check_int(value, f"DeepConvNet: {name}")
         if not 0 < dropout <= 1:
             raise ValueError(f"DeepConvNet: dropout is the keep probability and must be in "
                              f"(0, 1], got {dropout!r}")
-        C, H, W = _check_input_dim(input_dim, len(num_filters), "DeepConvNet")
+        self.input_dim = _check_input_dim(input_dim, len(num_filters), "DeepConvNet")
 
         self.num_filters = num_filters
         self.convs_per_block = convs_per_block
@@ -208,32 +311,24 @@ class DeepConvNet:
         self.params: dict[str, np.ndarray] = {}
         rng = np.random.RandomState(seed) if seed is not None else np.random
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        def std(fan_in: int, last: bool = False) -> float:
+        def std(fan_in: int, last: bool) -> float:
             if weight_scale is not None:
                 return weight_scale
             # He for layers followed by a ReLU; small scores at first for the classifier
             return 0.1 * np.sqrt(1.0 / fan_in) if last else np.sqrt(2.0 / fan_in)
 
-        layer, channels = 1, C
-        for filters in num_filters:
-            for _ in range(convs_per_block):
-                fan_in = channels * 3 * 3
-                self.params[f"W{layer}"] = std(fan_in) * rng.randn(filters, channels, 3, 3)
-                self.params[f"b{layer}"] = np.zeros(filters)
-                if use_batchnorm:
-                    self.params[f"gamma{layer}"] = np.ones(filters)
-                    self.params[f"beta{layer}"] = np.zeros(filters)
-                layer, channels = layer + 1, filters
-        pooled = 2 ** len(num_filters)
-        dims = [channels * (H // pooled) * (W // pooled), *hidden_dims, num_classes]
-        for i in range(len(dims) - 1):
+        shapes = _weight_shapes(self.input_dim, num_filters, convs_per_block, hidden_dims,
+                                num_classes)
+        for layer, shape in enumerate(shapes, start=1):
             last = layer == self.num_layers
-            self.params[f"W{layer}"] = std(dims[i], last) * rng.randn(dims[i], dims[i + 1])
-            self.params[f"b{layer}"] = np.zeros(dims[i + 1])
+            conv = len(shape) == 4
+            fan_in = int(np.prod(shape[1:])) if conv else shape[0]
+            outputs = shape[0] if conv else shape[1]
+            self.params[f"W{layer}"] = std(fan_in, last) * rng.randn(*shape)
+            self.params[f"b{layer}"] = np.zeros(outputs)
             if use_batchnorm and not last:
-                self.params[f"gamma{layer}"] = np.ones(dims[i + 1])
-                self.params[f"beta{layer}"] = np.zeros(dims[i + 1])
-            layer += 1
+                self.params[f"gamma{layer}"] = np.ones(outputs)
+                self.params[f"beta{layer}"] = np.zeros(outputs)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
         self.dropout_param: dict = {}
@@ -259,6 +354,10 @@ class DeepConvNet:
         return " - ".join(blocks + ([drop[1:]] if drop else []) + hidden
                           + [f"affine({classes})-softmax"])
 
+    def _bn_param(self, layer: int) -> dict | None:
+        """The bn_param of a layer (1-based), or None without batchnorm."""
+        return self.bn_params[layer - 1] if self.use_batchnorm else None
+
     def loss(self, X: np.ndarray, y: np.ndarray | None = None) -> np.ndarray | tuple[float, dict]:
         """Compute the loss and gradients for a minibatch.
 
@@ -271,6 +370,7 @@ class DeepConvNet:
         - else (train mode) (loss, grads), grads a dict with the same keys and shapes
           as self.params
         """
+        _check_images(X, self.input_dim, "DeepConvNet")
         X = X.astype(self.dtype, copy=False)
         mode = "test" if y is None else "train"
         if self.use_dropout:
@@ -286,20 +386,10 @@ class DeepConvNet:
         caches = {}
         out = X
         for i in range(1, self.num_conv_layers + 1):
-            W, b = p[f"W{i}"], p[f"b{i}"]
             pool = i % self.convs_per_block == 0       # the last conv of a block pools
-            if self.use_batchnorm:
-                gamma, beta, bn_param = p[f"gamma{i}"], p[f"beta{i}"], self.bn_params[i - 1]
-                if pool:
-                    out, caches[i] = conv_bn_relu_pool_forward(out, W, b, gamma, beta, conv_param,
-                                                               bn_param, pool_param)
-                else:
-                    out, caches[i] = conv_bn_relu_forward(out, W, b, gamma, beta, conv_param,
-                                                          bn_param)
-            elif pool:
-                out, caches[i] = conv_relu_pool_forward(out, W, b, conv_param, pool_param)
-            else:
-                out, caches[i] = conv_relu_forward(out, W, b, conv_param)
+            out, caches[i] = _conv_block_forward(
+                out, p[f"W{i}"], p[f"b{i}"], p.get(f"gamma{i}"), p.get(f"beta{i}"), conv_param,
+                self._bn_param(i), pool_param if pool else None)
         drop_cache = None
         if self.use_dropout:
             out, drop_cache = dropout_forward(out, self.dropout_param)
@@ -307,8 +397,7 @@ class DeepConvNet:
         for i in range(self.num_conv_layers + 1, self.num_layers):
             out, caches[i] = affine_norm_relu_forward(
                 out, p[f"W{i}"], p[f"b{i}"], p.get(f"gamma{i}"), p.get(f"beta{i}"),
-                self.bn_params[i - 1] if norm else None, norm,
-                self.dropout_param if self.use_dropout else None)
+                self._bn_param(i), norm, self.dropout_param if self.use_dropout else None)
         L = self.num_layers
         scores, caches[L] = affine_forward(out, p[f"W{L}"], p[f"b{L}"])
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -317,24 +406,21 @@ class DeepConvNet:
 
         loss, grads = 0.0, {}
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+        def store(i: int, dw, db, dgamma, dbeta) -> None:
+            grads[f"W{i}"], grads[f"b{i}"] = dw, db
+            if self.use_batchnorm:
+                grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta
+
         loss, dscores = softmax_loss(scores, y)
         dout, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[L])
         for i in range(L - 1, self.num_conv_layers, -1):
-            dout, grads[f"W{i}"], grads[f"b{i}"], dgamma, dbeta = \
-                affine_norm_relu_backward(dout, caches[i])
-            if self.use_batchnorm:
-                grads[f"gamma{i}"], grads[f"beta{i}"] = dgamma, dbeta
+            dout, *layer_grads = affine_norm_relu_backward(dout, caches[i])
+            store(i, *layer_grads)
         if drop_cache is not None:
             dout = dropout_backward(dout, drop_cache)
         for i in range(self.num_conv_layers, 0, -1):
-            pool = i % self.convs_per_block == 0
-            if self.use_batchnorm:
-                backward = conv_bn_relu_pool_backward if pool else conv_bn_relu_backward
-                dout, grads[f"W{i}"], grads[f"b{i}"], grads[f"gamma{i}"], grads[f"beta{i}"] = \
-                    backward(dout, caches[i])
-            else:
-                backward = conv_relu_pool_backward if pool else conv_relu_backward
-                dout, grads[f"W{i}"], grads[f"b{i}"] = backward(dout, caches[i])
+            dout, *layer_grads = _conv_block_backward(dout, caches[i])
+            store(i, *layer_grads)
         for i in range(1, L + 1):
             W = p[f"W{i}"]
             loss += 0.5 * self.reg * np.sum(W * W)

@@ -14,18 +14,25 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from cs231n import layer_utils, layers
+from cs231n._checks import check_int
+
+# As the official fc_net.py, this module star-imports the layers (the course notebooks call
+# relu_forward, svm_loss, ... after `from cs231n.classifiers.fc_net import *`); the named
+# imports are the ones the models below use.
+from cs231n.layer_utils import *
 from cs231n.layer_utils import (
     affine_norm_relu_backward,
     affine_norm_relu_forward,
     affine_relu_backward,
     affine_relu_forward,
 )
+from cs231n.layers import *
 from cs231n.layers import affine_backward, affine_forward, softmax_loss
 
-
-def _check_positive_int(name: str, value) -> None:
-    if not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+__all__ = ["FullyConnectedNet", "TwoLayerNet"]
+__all__ += layers.__all__
+__all__ += layer_utils.__all__
 
 
 class TwoLayerNet:
@@ -51,7 +58,7 @@ class TwoLayerNet:
         """
         for name, value in (("input_dim", input_dim), ("hidden_dim", hidden_dim),
                             ("num_classes", num_classes)):
-            _check_positive_int(name, value)
+            check_int(value, name)
         self.params: dict[str, np.ndarray] = {}
         self.reg = reg
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -125,9 +132,9 @@ class FullyConnectedNet:
         """
         hidden_dims = list(hidden_dims)
         for i, dim in enumerate(hidden_dims):
-            _check_positive_int(f"hidden_dims[{i}]", dim)
-        _check_positive_int("input_dim", input_dim)
-        _check_positive_int("num_classes", num_classes)
+            check_int(dim, f"hidden_dims[{i}]")
+        check_int(input_dim, "input_dim")
+        check_int(num_classes, "num_classes")
         if not 0 < dropout <= 1:
             raise ValueError(f"dropout is the keep probability and must be in (0, 1], "
                              f"got {dropout!r}")

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cs231n.classifiers._checks import check_data, check_labels, check_positive_int
+from cs231n._checks import check_int
+from cs231n.classifiers._checks import check_data, check_labels
 
 __all__ = ["KNearestNeighbor"]
 
@@ -207,7 +208,7 @@ class KNearestNeighbor:
 
     def _check_k(self, k: int) -> None:
         self._check_trained()
-        check_positive_int(k, "k", maximum=self.X_train.shape[0],
+        check_int(k, "k", maximum=self.X_train.shape[0],
                            maximum_name="the number of training points")
 
     def _float64_pair(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

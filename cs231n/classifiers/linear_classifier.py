@@ -3,18 +3,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from cs231n._checks import check_int
 from cs231n.classifiers._checks import (
     check_data,
     check_labels,
-    check_positive_int,
     check_weights,
     make_rng,
     minibatch_indices,
 )
 from cs231n.classifiers.linear_svm import svm_loss_vectorized
 from cs231n.classifiers.softmax import softmax_loss_vectorized
+from cs231n.data_utils import mirror_rows
 
-__all__ = ["LinearClassifier", "LinearSVM", "Softmax"]
+__all__ = ["LinearClassifier", "LinearSVM", "Softmax", "mirror_averaged_predict"]
 
 
 class LinearClassifier:
@@ -56,7 +57,7 @@ class LinearClassifier:
         X = check_data(X)
         num_train, dim = X.shape
         y = check_labels(y, num_train)
-        check_positive_int(batch_size, "batch_size")
+        check_int(batch_size, "batch_size")
         if not 0.0 < learning_rate_decay <= 1.0:
             raise ValueError(f"learning_rate_decay must be in (0, 1] (1.0 keeps the learning rate "
                              f"constant), got {learning_rate_decay!r}")
@@ -185,3 +186,26 @@ class Softmax(LinearClassifier):
              reg: float) -> tuple[float, np.ndarray]:
         """Softmax cross-entropy loss and gradient on a minibatch; see LinearClassifier.loss."""
         return softmax_loss_vectorized(self.W, X_batch, y_batch, reg)
+
+
+def mirror_averaged_predict(model: LinearClassifier, X: np.ndarray,
+                            mean_image: np.ndarray) -> np.ndarray:
+    """Labels of a linear classifier from the scores of each image plus those of its
+    mirror image (test-time augmentation; the same as a mirror-symmetric W).
+
+    Inputs:
+    - model: a trained LinearClassifier, W of shape (D, K)
+    - X: (N, D) rows from data_utils.preprocess_linear (D = 3072 pixels, + 1 with the
+      bias column)
+    - mean_image: (3072,) the mean image that preprocess_linear subtracted
+
+    Returns:
+    - y_pred: (N,) the class with the largest summed score, argmax of X W + mirror(X) W
+    """
+    if model.W is None:
+        raise ValueError("this classifier has no weights yet: call train(X, y) "
+                         "(or set self.W) before mirror_averaged_predict")
+    X = check_data(X)
+    check_weights(model.W, X, "model.W")
+    scores = X @ model.W + mirror_rows(X, mean_image) @ model.W
+    return np.argmax(scores, axis=1)

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from cs231n._checks import check_int
 from cs231n.classifiers._checks import (
     check_data,
     check_labels,
-    check_positive_int,
     check_weights,
     make_rng,
     minibatch_indices,
@@ -61,7 +61,7 @@ class TwoLayerNet:
                              f"np.float32, got {dtype!r}")
         for name, size in (("input_size", input_size), ("hidden_size", hidden_size),
                            ("output_size", output_size)):
-            check_positive_int(size, name)
+            check_int(size, name)
         self.params = {}
         self.params['W1'] = (std * np.random.randn(input_size, hidden_size)).astype(dtype)
         self.params['b1'] = np.zeros(hidden_size, dtype=dtype)
@@ -170,7 +170,7 @@ class TwoLayerNet:
 
         Inputs:
         - X: A numpy array of shape (N, D) giving training data.
-        - y: A numpy array f shape (N,) giving training labels; y[i] = c means that
+        - y: A numpy array of shape (N,) giving training labels; y[i] = c means that
           X[i] has label c, where 0 <= c < K.
         - X_val: A numpy array of shape (N_val, D) giving validation data.
         - y_val: A numpy array of shape (N_val,) giving validation labels.
@@ -201,7 +201,7 @@ class TwoLayerNet:
         y_val = check_labels(y_val, X_val.shape[0], self.params['W2'].shape[1], "y_val")
         check_weights(self.params['W1'], X, "W1")
         check_weights(self.params['W1'], X_val, "W1")
-        check_positive_int(batch_size, "batch_size")
+        check_int(batch_size, "batch_size")
         if not 0.0 <= momentum < 1.0:
             raise ValueError(f"momentum must be in [0, 1), got {momentum}")
         rng = make_rng(seed)
