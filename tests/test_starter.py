@@ -20,12 +20,7 @@ PACKAGE_MODULES = sorted(p.relative_to(config.REPO_ROOT).as_posix()
                          for p in (config.REPO_ROOT / "cs231n").rglob("*.py"))
 # Code outside the markers there uses names defined inside them (a NameError in the kit); being
 # fixed in the package. Strict: once fixed, these xfails fail and must go.
-KNOWN_KIT_LINT = {
-    "cs231n/a2_pytorch.py": "training_step uses `loss` from its solution block; setup outside "
-                            "the markers is used only inside them (F841); being fixed",
-    "cs231n/a2_tensorflow.py": "training_step uses `loss`, train_open_ended `start` and `fit` "
-                               "from their solution blocks (F821), plus F841; being fixed",
-}
+KNOWN_KIT_LINT: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- source stubs

@@ -1,4 +1,4 @@
-"""Assignment 2, TensorFlow 2 / Keras 3: the same networks at three levels of abstraction.
+"""CIFAR-10 in TensorFlow 2 / Keras 3 (assignment 2): the same networks at three levels of abstraction.
 
 The 2018 course used TensorFlow 1 (graphs, placeholders, sessions). Here everything is eager
 TensorFlow 2 with Keras 3, teaching the same three levels:
@@ -10,34 +10,70 @@ TensorFlow 2 with Keras 3, teaching the same three levels:
   a Keras optimizer updates them (`train_part34`).
 - Part IV, Sequential and functional APIs: the same nets as ``keras.Sequential`` stacks and
   as functional graphs ``keras.Model(inputs, outputs)``.
-- Part V, open-ended: `cifar_net` (the Keras twin of `cs231n.a2_pytorch.CifarNet`) trained with
-  ``model.fit`` by `train_open_ended`.
+- Part V, open-ended: `cifar_net` (the Keras twin of `cs231n.cifar10_pytorch.CifarNet`) trained
+  with ``model.fit`` by `train_open_ended`.
 
 TensorFlow's layouts differ from PyTorch's: images are (N, H, W, C) and convolution kernels
 (HH, WW, C, F). `conv_weight_torch_to_tf` and friends convert between the two, so the two
 frameworks can be checked against each other with the same weights.
+
+What the two frameworks share (data, the training loop, the schedule) is in the numpy-only
+`cs231n.cifar10_training`; this module never imports PyTorch. Importing it also imports
+TensorFlow without its C++ start-up lines (see `_import_tensorflow`): import it before
+``import tensorflow`` in a notebook.
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its C++ logs quiet
-
 import math
+import os
+import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from cs231n.a2_pytorch import load_cifar10 as _load_cifar10
-from cs231n.a2_pytorch import (
-    one_cycle_lr,  # noqa: F401  (re-exported: the same schedule)
-    train_loop,
-)
+from cs231n import cifar10_training
+from cs231n.cifar10_training import task_result, train_loop
+
+# C++ log lines TensorFlow writes to the stderr file descriptor while it loads, whatever
+# TF_CPP_MIN_LOG_LEVEL says (they come before its logging is set up).
+_STARTUP_NOISE = ("All log messages before absl::InitializeLog()",
+                  "oneDNN custom operations are on", "cpu_feature_guard",
+                  "To enable the following instructions")
+
+
+def _import_tensorflow():
+    """Import TensorFlow and Keras with their start-up noise filtered out; returns (tf, keras).
+
+    TF_CPP_MIN_LOG_LEVEL=2 (set here unless already set) hides TensorFlow's later INFO and
+    WARNING lines. The lines printed while the library loads bypass it, so stderr (the file
+    descriptor, which Jupyter captures too) goes to a temporary file during the import;
+    every line of it except the known start-up lines is written back to stderr.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import keras
+            import tensorflow as tf
+        finally:  # restore stderr and pass on what was not noise, also when the import failed
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            lines = captured.read().decode(errors="replace").splitlines()
+            kept = [line for line in lines if not any(noise in line for noise in _STARTUP_NOISE)]
+            if kept:
+                print("\n".join(kept), file=sys.stderr)
+    return tf, keras
+
+
+tf, keras = _import_tensorflow()
 
 Params = list[tf.Variable]
+NOTEBOOK = "assignment2/TensorFlow.ipynb"
 
 
 def kaiming() -> keras.initializers.Initializer:
@@ -54,12 +90,13 @@ def kaiming() -> keras.initializers.Initializer:
 
 def load_cifar10(num_training: int = 49000, num_validation: int = 1000, num_test: int = 10000) -> dict:
     """CIFAR-10 in TensorFlow's layout: the course split, normalized per channel with the
-    training split's mean and std (see `cs231n.a2_pytorch.load_cifar10`).
+    training split's mean and std (see `cs231n.cifar10_training.load_cifar10`).
 
     Returns a dict with X_train, X_val, X_test (N, 32, 32, 3) float32, y_train, y_val, y_test
     (N,) int64, and mean, std (3,).
     """
-    return _load_cifar10(num_training, num_validation, num_test, channels_first=False)
+    return cifar10_training.load_cifar10(num_training, num_validation, num_test,
+                                         channels_first=False)
 
 
 def cifar10_datasets(data: dict, batch_size: int = 64, seed: int = 0
@@ -173,7 +210,7 @@ def three_layer_convnet(x, params: Params) -> tf.Tensor:
     h2 = tf.nn.relu(tf.nn.conv2d(h1, conv_w2, strides=1, padding=pad1) + conv_b2)
     scores = tf.matmul(flatten(h2), fc_w) + fc_b
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return scores
+    return task_result(scores, "three_layer_convnet", NOTEBOOK)
 
 
 def kaiming_normal(shape: Sequence[int]) -> tf.Tensor:
@@ -215,7 +252,7 @@ def three_layer_convnet_init(channel_1: int = 32, channel_2: int = 16, num_class
               random_weight((3, 3, channel_1, channel_2)), zero_weight((channel_2,)),
               random_weight((height * width * channel_2, num_classes)), zero_weight((num_classes,))]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return params
+    return task_result(params, "three_layer_convnet_init", NOTEBOOK)
 
 
 def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float) -> float:
@@ -228,6 +265,7 @@ def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float
     - learning_rate: the SGD step size
     Returns the mean softmax cross-entropy of the batch BEFORE the update (a float).
     """
+    loss = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     with tf.GradientTape() as tape:  # records the forward pass, so it can be replayed backwards
         scores = model_fn(x, params)
@@ -236,7 +274,7 @@ def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float
     for w, dw in zip(params, grads, strict=True):
         w.assign_sub(learning_rate * dw)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return float(loss)
+    return float(task_result(loss, "training_step", NOTEBOOK))
 
 
 def check_accuracy(dset: tf.data.Dataset, model_fn: Callable, params: Params | None = None) -> float:
@@ -328,7 +366,7 @@ class ThreeLayerConvNet(keras.Model):
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         scores = self.fc(self.flatten(self.conv2(self.conv1(x))))
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        return scores
+        return task_result(scores, "ThreeLayerConvNet", NOTEBOOK)
 
 
 def train_part34(model_init_fn: Callable[[], keras.Model], optimizer_init_fn: Callable,
@@ -392,7 +430,7 @@ def three_layer_convnet_sequential(input_shape: Sequence[int], channel_1: int, c
         keras.layers.Flatten(),
         keras.layers.Dense(num_classes, kernel_initializer=kaiming())])
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "three_layer_convnet_sequential", NOTEBOOK)
 
 
 def two_layer_fc_functional(input_shape: Sequence[int], hidden_size: int, num_classes: int
@@ -419,7 +457,7 @@ def three_layer_convnet_functional(input_shape: Sequence[int], channel_1: int, c
     scores = keras.layers.Dense(num_classes, kernel_initializer=kaiming())(keras.layers.Flatten()(x))
     model = keras.Model(inputs=inputs, outputs=scores)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "three_layer_convnet_functional", NOTEBOOK)
 
 
 def count_params(model: keras.Model) -> int:
@@ -446,15 +484,15 @@ def _conv_group(x, width: int, l2: float, activation: str, dtype):
 def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_classes: int = 10,
               logit_scale: float = 0.125, activation: str = "relu", weight_decay: float = 5e-4,
               dtype_policy: str = "float32") -> keras.Model:
-    """The open-ended model, the Keras twin of `cs231n.a2_pytorch.CifarNet` (functional API).
+    """The open-ended model, the Keras twin of `cs231n.cifar10_pytorch.CifarNet` (functional API).
 
     stem conv3x3 (stem_width) - BN - act, three conv groups (widths) taking 32x32 to 4x4,
     global max pool, dense to num_classes (no bias), times logit_scale (see CifarNet for why).
 
     Inputs:
     - widths, stem_width, num_classes, logit_scale: the architecture
-    - activation: "relu" by default; CifarNet's "gelu" is about 1.7x slower to train in Keras on
-      a CPU in bfloat16 (measured on this machine)
+    - activation: "relu" by default; CifarNet's "gelu" trains more slowly in Keras on a CPU
+      (the TensorFlow notebook measures both)
     - weight_decay: PyTorch-style (coupled) weight decay on the conv/dense kernels, added to the
       loss as (weight_decay / 2) * sum(w ** 2), whose gradient is weight_decay * w
     - dtype_policy: "float32", or "mixed_bfloat16" to compute in bfloat16 with float32 weights;
@@ -464,9 +502,9 @@ def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_
     if len(widths) != 3 or min(widths) < 1 or stem_width < 1:
         raise ValueError(f"cifar_net: widths must be 3 positive ints and stem_width positive, "
                          f"got widths={widths}, stem_width={stem_width}")
-    l2 = weight_decay / 2
     model = None
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    l2 = weight_decay / 2  # the gradient of (l2) * w ** 2 is weight_decay * w
     inputs = keras.Input(shape=(32, 32, 3))
     x = keras.layers.Conv2D(stem_width, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                             kernel_regularizer=keras.regularizers.L2(l2), dtype=dtype_policy)(inputs)
@@ -480,7 +518,7 @@ def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_
     scores = keras.layers.Rescaling(logit_scale, dtype="float32")(x)  # float32 scores for the loss
     model = keras.Model(inputs=inputs, outputs=scores)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "cifar_net", NOTEBOOK)
 
 
 def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
@@ -495,10 +533,11 @@ def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
     - pad: the largest shift in pixels (0: flips only)
     Returns a tensor like x.
     """
+    out = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     shape = tf.shape(x)
     N, H, W = shape[0], shape[1], shape[2]
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
-    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     if pad > 0:
         padded = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
         offsets = tf.random.stateless_uniform((2, N, 1), seeds[0], maxval=2 * pad + 1, dtype=tf.int32)
@@ -506,9 +545,9 @@ def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
         cols = offsets[1] + tf.range(W)[None, :]
         x = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
     flip = tf.random.stateless_uniform((N, 1, 1, 1), seeds[1]) < 0.5
-    x = tf.where(flip, tf.reverse(x, axis=[2]), x)
+    out = tf.where(flip, tf.reverse(x, axis=[2]), x)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return x
+    return task_result(out, "augment_batch", NOTEBOOK)
 
 
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
@@ -543,35 +582,85 @@ def accuracy(model: keras.Model, X, y, tta: bool = False) -> float:
 
 
 class _ValidationAccuracy(keras.callbacks.Callback):
-    """Prints and records the flip-TTA validation accuracy after every epoch."""
+    """After every epoch: records the flip-TTA validation accuracy in history["val_acc"] and
+    prints one line (mean training loss, that accuracy, seconds since training began)."""
 
-    def __init__(self, X_val, y_val, history: dict):
+    def __init__(self, X_val, y_val, history: dict, epochs: int):
         super().__init__()
-        self.X_val, self.y_val, self.history = X_val, y_val, history
+        self.X_val, self.y_val, self.history, self.epochs = X_val, y_val, history, epochs
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         acc = accuracy(self.model, self.X_val, self.y_val, tta=True)
         self.history["val_acc"].append(acc)
-        print(f"epoch {epoch + 1}: loss {logs['loss']:.3f}, val acc (flip TTA) {acc:.3f}")
+        print(f"epoch {epoch + 1}/{self.epochs}: loss {logs['loss']:.3f}, val acc (flip TTA) "
+              f"{acc:.3f}, {time.perf_counter() - self.start:.0f} s")
+
+
+def open_ended_dataset(data: dict, batch_size: int, per_epoch: int, epochs: int, pad: int = 2,
+                       seed: int = 0, num_classes: int = 10) -> tf.data.Dataset:
+    """The training pipeline of the open-ended model, all epochs in one tf.data.Dataset.
+
+    Shuffles the training split every epoch (seeded), cuts it into full batches, keeps
+    per_epoch of them per epoch, and augments batch i with `augment_batch` seeded by
+    (seed, i), so every run sees the same augmentations; labels become one-hot (for label
+    smoothing).
+    Yields epochs * per_epoch batches: x (B, 32, 32, 3) float32 and y (B, num_classes) float32.
+    """
+    dataset = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    def augment(i, batch):
+        x, y = batch
+        x = augment_batch(x, tf.stack([tf.cast(seed, tf.int64), i]), pad)
+        return x, tf.one_hot(y, num_classes)
+
+    dataset = (tf.data.Dataset.from_tensor_slices((data["X_train"], data["y_train"]))
+               .shuffle(len(data["X_train"]), seed=seed, reshuffle_each_iteration=True)
+               .batch(batch_size, drop_remainder=True).take(per_epoch)
+               .repeat(epochs).enumerate().map(augment, num_parallel_calls=1).prefetch(2))
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return task_result(dataset, "open_ended_dataset", NOTEBOOK)
+
+
+def compile_open_ended(model: keras.Model, total_steps: int, learning_rate: float = 0.4,
+                       momentum: float = 0.9, label_smoothing: float = 0.2,
+                       warmup_frac: float = 0.2) -> keras.optimizers.Optimizer:
+    """Compile the open-ended model for model.fit: SGD with Nesterov momentum following the
+    `OneCycle` schedule (peak learning_rate) over total_steps, and cross-entropy with label
+    smoothing on the logits (the model's L2 terms are added by Keras).
+
+    Returns the optimizer.
+    """
+    optimizer = None
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    optimizer = keras.optimizers.SGD(OneCycle(learning_rate, total_steps, warmup_frac),
+                                     momentum=momentum, nesterov=True)
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=label_smoothing))
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return task_result(optimizer, "compile_open_ended", NOTEBOOK)
 
 
 def train_open_ended(model: keras.Model, data: dict, epochs: int = 10, batch_size: int = 128,
                      learning_rate: float = 0.4, momentum: float = 0.9, label_smoothing: float = 0.2,
                      warmup_frac: float = 0.2, pad: int = 2, max_iters: int | None = None,
-                     seed: int = 0, verbose: int = 2) -> dict:
+                     seed: int = 0, verbose: int = 0) -> dict:
     """Train the open-ended model with model.fit on the training split (the PyTorch recipe).
 
-    A tf.data pipeline shuffles each epoch, batches, and augments (`augment_batch`); the loss is
-    cross-entropy with label smoothing (plus the model's L2 terms); SGD with Nesterov momentum
-    follows the `OneCycle` schedule per step. Validation accuracy (flip TTA) is printed per epoch;
-    X_test is never touched.
+    `open_ended_dataset` shuffles each epoch, batches, and augments; `compile_open_ended` sets
+    up the loss (cross-entropy with label smoothing, plus the model's L2 terms) and SGD with
+    Nesterov momentum on the `OneCycle` schedule per step. Validation accuracy (flip TTA) is
+    printed after every epoch; X_test is never touched.
 
     Inputs:
     - model: e.g. cifar_net(); compiled here
     - data: dict from load_cifar10
     - epochs, batch_size, learning_rate (peak), momentum, label_smoothing, warmup_frac, pad
     - max_iters: batches per epoch (quick runs); None for all full batches
-    - verbose: Keras progress output (2: one line per epoch, 1: a progress bar)
+    - verbose: Keras' own progress output (0: none, only our line per epoch; 2: a line per epoch)
     Returns history: "loss" per epoch, "val_acc" per epoch, "seconds" (training wall time),
     "images_per_second".
     """
@@ -580,26 +669,15 @@ def train_open_ended(model: keras.Model, data: dict, epochs: int = 10, batch_siz
     if per_epoch == 0:
         raise ValueError(f"train_open_ended: {n} training images is less than one batch of "
                          f"{batch_size}; lower batch_size")
-    num_classes = int(model.output_shape[-1])
+    dataset = open_ended_dataset(data, batch_size, per_epoch, epochs, pad, seed,
+                                 num_classes=int(model.output_shape[-1]))
+    compile_open_ended(model, epochs * per_epoch, learning_rate, momentum, label_smoothing,
+                       warmup_frac)
     history = {"val_acc": []}
-
-    def augment(i, batch):
-        x, y = batch
-        return augment_batch(x, tf.stack([tf.cast(seed, tf.int64), i]), pad), tf.one_hot(y, num_classes)
-
-    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    train = (tf.data.Dataset.from_tensor_slices((data["X_train"], data["y_train"]))
-             .shuffle(n, seed=seed, reshuffle_each_iteration=True)
-             .batch(batch_size, drop_remainder=True).take(per_epoch)
-             .repeat(epochs).enumerate().map(augment, num_parallel_calls=1).prefetch(2))
-    optimizer = keras.optimizers.SGD(OneCycle(learning_rate, epochs * per_epoch, warmup_frac),
-                                     momentum=momentum, nesterov=True)
-    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
-        from_logits=True, label_smoothing=label_smoothing))
     start = time.perf_counter()
-    fit = model.fit(train, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose, shuffle=False,
-                    callbacks=[_ValidationAccuracy(data["X_val"], data["y_val"], history)])
-    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    fit = model.fit(dataset, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose,
+                    shuffle=False, callbacks=[_ValidationAccuracy(data["X_val"], data["y_val"],
+                                                                  history, epochs)])
     history["seconds"] = time.perf_counter() - start
     history["loss"] = fit.history["loss"]
     history["images_per_second"] = epochs * per_epoch * batch_size / history["seconds"]
