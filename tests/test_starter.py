@@ -119,6 +119,26 @@ def test_every_package_module_stubs_cleanly():
                      "dropout", "conv", "pytorch", "tensorflow"}
 
 
+def todo_prompt_above(lines: list[str], start: int) -> list[str]:
+    """The comment lines right above line `start` (1-based) of a source, top to bottom."""
+    prompt = []
+    for line in reversed(lines[:start - 1]):
+        if not line.lstrip().startswith("#"):
+            break
+        prompt.insert(0, line.strip())
+    return prompt
+
+
+@pytest.mark.parametrize("module", PACKAGE_MODULES)
+def test_every_solution_block_has_the_tasks_todo_prompt_above_it(module):
+    """The kit keeps the comments above START: each block must say there what to write."""
+    text = (config.REPO_ROOT / module).read_text()
+    lines = text.splitlines()
+    missing = [f"{module}:{start}" for start, _ in starter.solution_blocks(text, module)
+               if not any(ln.startswith("# TODO") for ln in todo_prompt_above(lines, start))]
+    assert not missing, f"solution blocks without a `# TODO` prompt right above START: {missing}"
+
+
 # --------------------------------------------------------------------------- notebooks
 
 
