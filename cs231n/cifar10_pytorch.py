@@ -271,8 +271,8 @@ class ThreeLayerConvNet(nn.Module):
         scores = None
         #######################################################################
         # TODO: Implement the forward pass with the layers created in         #
-        # __init__: conv1 - ReLU - conv2 - ReLU - flatten - fc. Store the (N, #
-        # num_classes) scores in scores.                                      #
+        # __init__: conv1 - ReLU - conv2 - ReLU - flatten - fc. Store the     #
+        # (N, num_classes) scores in scores.                                  #
         #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         x = F.relu(self.conv1(x))
@@ -423,11 +423,12 @@ class CifarNet(nn.Module):
         #######################################################################
         # TODO: Create the layers of the open-ended model: self.stem, a 3x3   #
         # convolution from 3 to stem_width channels (padding 1, no bias),     #
-        # BatchNorm2d and GELU; self.groups, the three ConvGroups stem_width  #
-        # -> widths[0] -> widths[1] -> widths[2]; self.fc, an nn.Linear from  #
-        # widths[2] to num_classes without bias. Keep logit_scale in          #
-        # self.logit_scale, and initialize the weights of every convolution   #
-        # with Kaiming normal for a ReLU (nonlinearity="relu").               #
+        # BatchNorm2d and GELU; self.groups, the three ConvGroups             #
+        # stem_width -> widths[0] -> widths[1] -> widths[2]; self.fc, an      #
+        # nn.Linear from widths[2] to num_classes without bias. Keep          #
+        # logit_scale in self.logit_scale, and initialize the weights of      #
+        # every convolution with Kaiming normal for a ReLU                    #
+        # (nonlinearity="relu").                                              #
         #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.stem = nn.Sequential(nn.Conv2d(3, stem_width, 3, padding=1, bias=False),

@@ -207,9 +207,9 @@ def three_layer_convnet(x, params: Params) -> tf.Tensor:
     ###########################################################################
     # TODO: Implement the forward pass of the three-layer ConvNet with tf.nn: #
     # a 5x5 convolution with conv_w1 (stride 1, zero-padding 2 on each side   #
-    # of H and W) plus conv_b1, ReLU, a 3x3 convolution with conv_w2 (padding #
-    # 1) plus conv_b2, ReLU, then `flatten` and the fully connected layer     #
-    # fc_w, fc_b. Store the (N, K) scores in scores.                          #
+    # of H and W) plus conv_b1, ReLU, a 3x3 convolution with conv_w2          #
+    # (padding 1) plus conv_b2, ReLU, then `flatten` and the fully connected  #
+    # layer fc_w, fc_b. Store the (N, K) scores in scores.                    #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     pad2, pad1 = [[0, 0], [2, 2], [2, 2], [0, 0]], [[0, 0], [1, 1], [1, 1], [0, 0]]
@@ -256,10 +256,10 @@ def three_layer_convnet_init(channel_1: int = 32, channel_2: int = 16, num_class
     params = None
     ###########################################################################
     # TODO: Create the parameters of three_layer_convnet, the list [conv_w1,  #
-    # conv_b1, conv_w2, conv_b2, fc_w, fc_b]: the kernels (5, 5, 3,           #
-    # channel_1) and (3, 3, channel_1, channel_2) and the fully connected     #
-    # weight (height * width * channel_2, num_classes) with random_weight,    #
-    # the biases with zero_weight. Store the list in params.                  #
+    # conv_b1, conv_w2, conv_b2, fc_w, fc_b]: the kernels                     #
+    # (5, 5, 3, channel_1) and (3, 3, channel_1, channel_2) and the fully     #
+    # connected weight (height * width * channel_2, num_classes) with         #
+    # random_weight, the biases with zero_weight. Store the list in params.   #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     params = [random_weight((5, 5, 3, channel_1)), zero_weight((channel_1,)),
@@ -551,9 +551,9 @@ def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_
                          f"got widths={widths}, stem_width={stem_width}")
     model = None
     ###########################################################################
-    # TODO: Build the open-ended model with the functional API, on (32, 32,   #
-    # 3) inputs: the stem (a 3x3 Conv2D with stem_width filters, "same"       #
-    # padding and no bias, BatchNormalization, the activation), one           #
+    # TODO: Build the open-ended model with the functional API, on            #
+    # (32, 32, 3) inputs: the stem (a 3x3 Conv2D with stem_width filters,     #
+    # "same" padding and no bias, BatchNormalization, the activation), one    #
     # _conv_group per entry of widths, global max pooling, a Dense layer with #
     # num_classes outputs and no bias, and a Rescaling by logit_scale         #
     # computed in float32. Every kernel gets an L2 regularizer of             #

@@ -142,10 +142,10 @@ def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     check_dout(dout, (x.shape[0], w.shape[1]), "affine_backward")
     dx, dw, db = None, None, None
     ###########################################################################
-    # TODO: Implement the backward pass of the affine layer. From dout (N,    #
-    # M), compute dx with the shape of x, (N, d_1, ..., d_k), dw (D, M) and   #
-    # db (M,), and store them in dx, dw and db. Flatten x into rows as the    #
-    # forward pass did, and give dx the shape of x again.                     #
+    # TODO: Implement the backward pass of the affine layer. From dout        #
+    # (N, M), compute dx with the shape of x, (N, d_1, ..., d_k), dw (D, M)   #
+    # and db (M,), and store them in dx, dw and db. Flatten x into rows as    #
+    # the forward pass did, and give dx the shape of x again.                 #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     dx = (dout @ w.T).reshape(x.shape)
@@ -254,16 +254,16 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
         #######################################################################
         # TODO: Implement the training-time forward pass of batch             #
         # normalization. Compute the mean and the (biased) variance of each   #
-        # feature over the minibatch, normalize x with them, x_hat = (x -     #
-        # mean) / sqrt(var + eps), then scale and shift, out = gamma * x_hat  #
-        # + beta. Store the result in out and whatever the backward pass will #
-        # need in cache.                                                      #
+        # feature over the minibatch, normalize x with them,                  #
+        # x_hat = (x - mean) / sqrt(var + eps), then scale and shift,         #
+        # out = gamma * x_hat + beta. Store the result in out and whatever    #
+        # the backward pass will need in cache.                               #
         #                                                                     #
-        # Then update the running averages with momentum, running_mean =      #
-        # momentum * running_mean + (1 - momentum) * mean, and running_var    #
-        # likewise with the variance. Change the arrays in place (*= and +=): #
-        # they are the ones stored in bn_param, and the next call must see    #
-        # the new values.                                                     #
+        # Then update the running averages with momentum,                     #
+        # running_mean = momentum * running_mean + (1 - momentum) * mean, and #
+        # running_var likewise with the variance. Change the arrays in place  #
+        # (*= and +=): they are the ones stored in bn_param, and the next     #
+        # call must see the new values.                                       #
         #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         mu = x.mean(axis=0)
@@ -647,8 +647,8 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray,
     ###########################################################################
     # TODO: Implement the naive forward pass of max pooling: for every        #
     # example, channel and output position (i, j), the largest value of the   #
-    # window of pool_height x pool_width that starts at (i * stride, j *      #
-    # stride). Store the (N, C, H', W') result in out.                        #
+    # window of pool_height x pool_width that starts at                       #
+    # (i * stride, j * stride). Store the (N, C, H', W') result in out.       #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     ph, pw = pool_param["pool_height"], pool_param["pool_width"]
@@ -729,10 +729,10 @@ def spatial_batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
     out, cache = None, None
     ###########################################################################
     # TODO: Implement the forward pass of spatial batch normalization with    #
-    # your batchnorm_forward: put the channel axis last and flatten x to (N * #
-    # H * W, C), so that each channel is one feature, normalize, and give the #
-    # result the shape (N, C, H, W) again. Store it in out and the batch norm #
-    # cache in cache. A few lines suffice.                                    #
+    # your batchnorm_forward: put the channel axis last and flatten x to      #
+    # (N * H * W, C), so that each channel is one feature, normalize, and     #
+    # give the result the shape (N, C, H, W) again. Store it in out and the   #
+    # batch norm cache in cache. A few lines suffice.                         #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C, H, W = x.shape
@@ -806,8 +806,8 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
     # channels, normalize each group over all of its (C // G) * H * W values  #
     # (as layer norm normalizes one example), then scale and shift each       #
     # channel with gamma and beta of shape (1, C, 1, 1). Store the result in  #
-    # out and what the backward pass needs in cache. Hint: reshaped to (N, G, #
-    # -1), each group is a row.                                               #
+    # out and what the backward pass needs in cache. Hint: reshaped to        #
+    # (N, G, -1), each group is a row.                                        #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N = x.shape[0]

@@ -70,10 +70,10 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray,
     v = config.get("velocity", np.zeros_like(w))
     next_w = None
     ###########################################################################
-    # TODO: Implement the momentum update: first the velocity, v = momentum * #
-    # v - learning_rate * dw, then next_w = w + v. Store the new weights in   #
-    # next_w and the new velocity in v (the line after the block keeps it in  #
-    # config).                                                                #
+    # TODO: Implement the momentum update: first the velocity,                #
+    # v = momentum * v - learning_rate * dw, then next_w = w + v. Store the   #
+    # new weights in next_w and the new velocity in v (the line after the     #
+    # block keeps it in config).                                              #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     v = config["momentum"] * v - config["learning_rate"] * dw
@@ -143,10 +143,10 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     ###########################################################################
     # TODO: Implement the Adam update with bias correction. Increment         #
     # config["t"] first (the first step has t = 1); update the moving         #
-    # averages config["m"] of dw and config["v"] of dw**2; correct them, m /  #
-    # (1 - beta1**t) and v / (1 - beta2**t); then move w by learning_rate *   #
-    # m_corrected / (sqrt(v_corrected) + epsilon). Store the new weights in   #
-    # next_w; m, v and t stay in config.                                      #
+    # averages config["m"] of dw and config["v"] of dw**2; correct them,      #
+    # m / (1 - beta1**t) and v / (1 - beta2**t); then move w by               #
+    # learning_rate * m_corrected / (sqrt(v_corrected) + epsilon). Store the  #
+    # new weights in next_w; m, v and t stay in config.                       #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     beta1, beta2 = config["beta1"], config["beta2"]

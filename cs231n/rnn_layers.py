@@ -93,9 +93,9 @@ def rnn_step_forward(x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.n
     _check_cell("rnn_step_forward", x, prev_h, Wx, Wh, b, gates=1, x_ndim=2)
     next_h, cache = None, None
     ###########################################################################
-    # TODO: Implement one time step of the vanilla RNN, next_h = tanh(x Wx +  #
-    # prev_h Wh + b). Store the (N, H) next hidden state in next_h and what   #
-    # the backward pass needs in cache.                                       #
+    # TODO: Implement one time step of the vanilla RNN,                       #
+    # next_h = tanh(x Wx + prev_h Wh + b). Store the (N, H) next hidden state #
+    # in next_h and what the backward pass needs in cache.                    #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
@@ -160,9 +160,9 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
     ###########################################################################
     # TODO: Run the vanilla RNN over the whole sequence: starting from h0,    #
     # compute the hidden state of each time step t from the input x[:, t] and #
-    # the hidden state of the step before. Store all the hidden states, (N,   #
-    # T, H), in h and what the backward pass needs in cache. A loop over time #
-    # that calls rnn_step_forward will do.                                    #
+    # the hidden state of the step before. Store all the hidden states,       #
+    # (N, T, H), in h and what the backward pass needs in cache. A loop over  #
+    # time that calls rnn_step_forward will do.                               #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, T, D = x.shape
@@ -342,13 +342,13 @@ def lstm_step_forward(x: np.ndarray, prev_h: np.ndarray, prev_c: np.ndarray, Wx:
                            " (the shape of prev_h)")
     next_h, next_c, cache = None, None, None
     ###########################################################################
-    # TODO: Implement one time step of the LSTM. Compute the activations a =  #
-    # x Wx + prev_h Wh + b, of shape (N, 4H), and split them into four blocks #
-    # of H columns, in the order i, f, o, g: i = sigmoid(a_i), f =            #
-    # sigmoid(a_f), o = sigmoid(a_o), g = tanh(a_g) (use the stable sigmoid   #
-    # above). Then next_c = f * prev_c + i * g and next_h = o * tanh(next_c). #
-    # Store them in next_h and next_c, and what the backward pass needs in    #
-    # cache.                                                                  #
+    # TODO: Implement one time step of the LSTM. Compute the activations      #
+    # a = x Wx + prev_h Wh + b, of shape (N, 4H), and split them into four    #
+    # blocks of H columns, in the order i, f, o, g: i = sigmoid(a_i),         #
+    # f = sigmoid(a_f), o = sigmoid(a_o), g = tanh(a_g) (use the stable       #
+    # sigmoid above). Then next_c = f * prev_c + i * g and                    #
+    # next_h = o * tanh(next_c). Store them in next_h and next_c, and what    #
+    # the backward pass needs in cache.                                       #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     H = prev_h.shape[1]
@@ -561,8 +561,8 @@ def temporal_affine_forward(x: np.ndarray, w: np.ndarray,
         raise _shape_error("temporal_affine_forward", "b", b, f"(M,) = ({w.shape[1]},)")
     out = None
     ###########################################################################
-    # TODO: Apply the affine layer at every time step, out[n, t] = x[n, t] w  #
-    # + b: with x reshaped to N * T rows, one matrix product does it. Store   #
+    # TODO: Apply the affine layer at every time step, out[n, t] = x[n, t]    #
+    # w + b: with x reshaped to N * T rows, one matrix product does it. Store #
     # the (N, T, M) result in out.                                            #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -592,8 +592,8 @@ def temporal_affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray
     dx, dw, db = None, None, None
     ###########################################################################
     # TODO: Implement the backward pass of the temporal affine layer: the     #
-    # affine layer's rules on the N * T rows. Store the results in dx (N, T,  #
-    # D), dw (D, M) and db (M,).                                              #
+    # affine layer's rules on the N * T rows. Store the results in dx         #
+    # (N, T, D), dw (D, M) and db (M,).                                       #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, T, D = x.shape
@@ -636,10 +636,11 @@ def temporal_softmax_loss(x: np.ndarray, y: np.ndarray, mask: np.ndarray,
     ###########################################################################
     # TODO: Compute the softmax loss of the scores x against the targets y at #
     # every time step where mask is true, summed over time and averaged over  #
-    # the N sequences, and its gradient with respect to x (zero at the masked #
-    # steps). Subtract the maximum of each row before exponentiating. Store   #
-    # the scalar loss in loss and the (N, T, V) gradient in dx; with verbose, #
-    # print the shape of the flattened gradient.                              #
+    # the N sequences, and its gradient with respect to x                     #
+    # (zero at the masked steps). Subtract the maximum of each row before     #
+    # exponentiating. Store the scalar loss in loss and the (N, T, V)         #
+    # gradient in dx; with verbose, print the shape of the flattened          #
+    # gradient.                                                               #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_flat = x.reshape(N * T, V)

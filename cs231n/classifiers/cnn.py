@@ -219,12 +219,12 @@ def _conv_block_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, gamma: np.n
     """
     out, cache = None, None
     ###########################################################################
-    # TODO: Implement one convolutional layer of DeepConvNet, conv - [spatial #
-    # batchnorm] - relu - [2x2 max pool]: batch norm when bn_param is not     #
-    # None, pooling when pool_param is not None. The conv sandwich layers of  #
-    # cs231n.layer_utils cover the four cases. Store the output in out, and   #
-    # in cache the sandwich's cache together with which case ran (the         #
-    # backward pass needs to know).                                           #
+    # TODO: Implement one convolutional layer of DeepConvNet,                 #
+    # conv - [spatial batchnorm] - relu - [2x2 max pool]: batch norm when     #
+    # bn_param is not None, pooling when pool_param is not None. The conv     #
+    # sandwich layers of cs231n.layer_utils cover the four cases. Store the   #
+    # output in out, and in cache the sandwich's cache together with which    #
+    # case ran (the backward pass needs to know).                             #
     ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     if bn_param is None and pool_param is None:
@@ -354,10 +354,10 @@ class DeepConvNet:
         # plus "gammai" (ones) and "betai" (zeros) for every layer but the    #
         # last when use_batchnorm. _weight_shapes gives the shapes of W1,     #
         # ..., WL. Draw the weights from rng: with standard deviation         #
-        # weight_scale when it is given, else He initialization sqrt(2 /      #
-        # fan_in), except 0.1 * sqrt(1 / fan_in) for the last layer (fan_in   #
-        # is C * 3 * 3 for a convolution, the number of inputs for an affine  #
-        # layer). Biases zero.                                                #
+        # weight_scale when it is given, else He initialization               #
+        # sqrt(2 / fan_in), except 0.1 * sqrt(1 / fan_in) for the last layer  #
+        # (fan_in is C * 3 * 3 for a convolution, the number of inputs for an #
+        # affine layer). Biases zero.                                         #
         #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         def std(fan_in: int, last: bool) -> float:

@@ -89,8 +89,8 @@ class TwoLayerNet:
         """
         scores = None
         #######################################################################
-        # TODO: Implement the forward pass of the two-layer net, affine -     #
-        # relu - affine, with the layers of cs231n.layers and                 #
+        # TODO: Implement the forward pass of the two-layer net,              #
+        # affine - relu - affine, with the layers of cs231n.layers and        #
         # cs231n.layer_utils. Store the (N, K) class scores of X in scores,   #
         # and keep the caches for the backward pass.                          #
         #######################################################################
@@ -105,10 +105,10 @@ class TwoLayerNet:
         loss, grads = 0, {}
         #######################################################################
         # TODO: Implement the backward pass of the two-layer net. Compute the #
-        # softmax loss of the scores, add the L2 regularization 0.5 *         #
-        # self.reg * (the sum of the squares of W1 and W2), and store it in   #
-        # loss. Backpropagate with the layers' backward functions and store   #
-        # the gradient of every parameter in grads, under its name in         #
+        # softmax loss of the scores, add the L2 regularization               #
+        # 0.5 * self.reg * (the sum of the squares of W1 and W2), and store   #
+        # it in loss. Backpropagate with the layers' backward functions and   #
+        # store the gradient of every parameter in grads, under its name in   #
         # self.params; the regularization adds self.reg * W to the gradient   #
         # of each weight.                                                     #
         #######################################################################
@@ -256,12 +256,12 @@ class FullyConnectedNet:
         loss, grads = 0.0, {}
         #######################################################################
         # TODO: Implement the backward pass of the network. Compute the       #
-        # softmax loss of the scores plus the L2 regularization 0.5 *         #
-        # self.reg * sum(W**2) over all weight matrices (not the biases,      #
-        # gammas or betas), and store it in loss. Backpropagate through the   #
-        # layers in reverse order and store the gradient of every parameter   #
-        # in grads, under its name in self.params; add self.reg * W to the    #
-        # gradient of each weight.                                            #
+        # softmax loss of the scores plus the L2 regularization               #
+        # 0.5 * self.reg * sum(W**2) over all weight matrices (not the        #
+        # biases, gammas or betas), and store it in loss. Backpropagate       #
+        # through the layers in reverse order and store the gradient of every #
+        # parameter in grads, under its name in self.params; add self.reg * W #
+        # to the gradient of each weight.                                     #
         #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         loss, dscores = softmax_loss(scores, y)
