@@ -98,6 +98,13 @@ def three_layer_convnet(x: Tensor, params: Params) -> Tensor:
     """
     conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     scores = None
+    ###########################################################################
+    # TODO: Implement the forward pass of the three-layer ConvNet with        #
+    # torch.nn.functional: a 5x5 convolution with conv_w1 and conv_b1 and     #
+    # zero-padding 2, ReLU, a 3x3 convolution with conv_w2 and conv_b2 and    #
+    # zero-padding 1, ReLU, then `flatten` and the fully connected layer      #
+    # fc_w, fc_b. Store the (N, K) scores in scores.                          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     h1 = F.relu(F.conv2d(x, conv_w1, conv_b1, padding=2))
     h2 = F.relu(F.conv2d(h1, conv_w2, conv_b2, padding=1))
@@ -167,6 +174,13 @@ def training_step(model_fn: Callable, x: Tensor, y: Tensor, params: Params,
     Returns the softmax cross-entropy loss of the batch BEFORE the update (a float).
     """
     loss = None
+    ###########################################################################
+    # TODO: Implement one step of SGD: the scores from model_fn, their        #
+    # softmax cross-entropy loss against y (F.cross_entropy), and its         #
+    # gradients with loss.backward(); then, inside torch.no_grad(), update    #
+    # every parameter in place, w -= learning_rate * w.grad, and set its      #
+    # gradient back to zero. Store the loss tensor in loss.                   #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = F.cross_entropy(model_fn(x, params), y)
     loss.backward()
@@ -236,6 +250,14 @@ class ThreeLayerConvNet(nn.Module):
 
     def __init__(self, in_channel: int, channel_1: int, channel_2: int, num_classes: int):
         super().__init__()
+        #######################################################################
+        # TODO: Create the layers of the ConvNet: self.conv1, a 5x5 nn.Conv2d #
+        # from in_channel to channel_1 channels with padding 2; self.conv2, a #
+        # 3x3 nn.Conv2d from channel_1 to channel_2 channels with padding 1;  #
+        # self.fc, an nn.Linear from the channel_2 * 32 * 32 features to      #
+        # num_classes. Initialize their weights with nn.init.kaiming_normal_  #
+        # and their biases with zeros.                                        #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.conv1 = nn.Conv2d(in_channel, channel_1, 5, padding=2)
         self.conv2 = nn.Conv2d(channel_1, channel_2, 3, padding=1)
@@ -247,6 +269,11 @@ class ThreeLayerConvNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass with the layers created in         #
+        # __init__: conv1 - ReLU - conv2 - ReLU - flatten - fc. Store the     #
+        # (N, num_classes) scores in scores.                                  #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         x = F.relu(self.conv1(x))
         x = F.relu(self.conv2(x))
@@ -318,6 +345,13 @@ def three_layer_convnet_sequential(in_channel: int, channel_1: int, channel_2: i
     net blows up on its first steps.
     """
     model = None
+    ###########################################################################
+    # TODO: Build the same ConvNet as an nn.Sequential: nn.Conv2d from        #
+    # in_channel to channel_1 channels (5x5, padding 2), ReLU, nn.Conv2d from #
+    # channel_1 to channel_2 channels (3x3, padding 1), ReLU, Flatten,        #
+    # nn.Linear from channel_2 * 32 * 32 to num_classes; keep PyTorch's       #
+    # default initialization. Store it in model.                              #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     model = nn.Sequential(
         nn.Conv2d(in_channel, channel_1, 5, padding=2), nn.ReLU(),
@@ -386,6 +420,16 @@ class CifarNet(nn.Module):
         if len(widths) != 3 or min(widths) < 1 or stem_width < 1:
             raise ValueError(f"CifarNet: widths must be 3 positive ints and stem_width positive, "
                              f"got widths={widths}, stem_width={stem_width}")
+        #######################################################################
+        # TODO: Create the layers of the open-ended model: self.stem, a 3x3   #
+        # convolution from 3 to stem_width channels (padding 1, no bias),     #
+        # BatchNorm2d and GELU; self.groups, the three ConvGroups             #
+        # stem_width -> widths[0] -> widths[1] -> widths[2]; self.fc, an      #
+        # nn.Linear from widths[2] to num_classes without bias. Keep          #
+        # logit_scale in self.logit_scale, and initialize the weights of      #
+        # every convolution with Kaiming normal for a ReLU                    #
+        # (nonlinearity="relu").                                              #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.stem = nn.Sequential(nn.Conv2d(3, stem_width, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(stem_width), nn.GELU())
@@ -400,6 +444,11 @@ class CifarNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass: stem, the three groups, a global  #
+        # max pool over H and W, the fully connected layer, times             #
+        # self.logit_scale. Store the (N, num_classes) scores in scores.      #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         x = self.groups(self.stem(x))
         scores = self.fc(torch.amax(x, dim=(2, 3))) * self.logit_scale  # global max pool
@@ -425,6 +474,14 @@ def augment_batch(x: Tensor, pad: int = 2, generator: torch.Generator | None = N
     if pad < 0 or pad >= min(H, W):
         raise ValueError(f"augment_batch: pad must be in [0, {min(H, W) - 1}], got {pad}")
     out = None
+    ###########################################################################
+    # TODO: Augment the batch. Shift each image by its own random offset in   #
+    # [-pad, pad] along each axis, the border filled by reflection (pad the   #
+    # batch by pad pixels with mode "reflect", then crop each image's H x W   #
+    # window at its offset), and mirror each image left-right with            #
+    # probability 1/2. Draw every random number with `generator`, on x's      #
+    # device. Store the result, shaped like x, in out.                        #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     dev = x.device
     if pad > 0:
@@ -483,6 +540,13 @@ def open_ended_optimizer(model: nn.Module, learning_rate: float = 0.4, momentum:
     Returns a torch.optim.SGD over model.parameters() in two groups (decayed, not decayed).
     """
     optimizer = None
+    ###########################################################################
+    # TODO: Create a torch.optim.SGD with Nesterov momentum over the          #
+    # parameters of the model in two groups: the weights of the convolutions  #
+    # and linear layers (the parameters with ndim > 1) with weight_decay, and #
+    # the rest (biases, batchnorm scales and shifts) with no weight decay.    #
+    # Store it in optimizer.                                                  #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     decay = [p for p in model.parameters() if p.ndim > 1]
     rest = [p for p in model.parameters() if p.ndim <= 1]
@@ -508,6 +572,14 @@ def open_ended_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tenso
     Returns the loss of the batch BEFORE the update (a float).
     """
     loss = None
+    ###########################################################################
+    # TODO: Implement one training step. Set the learning rate of every       #
+    # parameter group of the optimizer to lr; compute the cross-entropy of    #
+    # model(x) against y with label_smoothing, running the model under        #
+    # bfloat16 autocast when bf16 is true (the loss itself in float32); then  #
+    # zero the gradients, backpropagate and take one step of the optimizer.   #
+    # Store the loss tensor in loss.                                          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     for group in optimizer.param_groups:
         group["lr"] = lr

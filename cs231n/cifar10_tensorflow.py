@@ -204,6 +204,13 @@ def three_layer_convnet(x, params: Params) -> tf.Tensor:
     """
     conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     scores = None
+    ###########################################################################
+    # TODO: Implement the forward pass of the three-layer ConvNet with tf.nn: #
+    # a 5x5 convolution with conv_w1 (stride 1, zero-padding 2 on each side   #
+    # of H and W) plus conv_b1, ReLU, a 3x3 convolution with conv_w2          #
+    # (padding 1) plus conv_b2, ReLU, then `flatten` and the fully connected  #
+    # layer fc_w, fc_b. Store the (N, K) scores in scores.                    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     pad2, pad1 = [[0, 0], [2, 2], [2, 2], [0, 0]], [[0, 0], [1, 1], [1, 1], [0, 0]]
     h1 = tf.nn.relu(tf.nn.conv2d(x, conv_w1, strides=1, padding=pad2) + conv_b1)
@@ -247,6 +254,13 @@ def three_layer_convnet_init(channel_1: int = 32, channel_2: int = 16, num_class
     """Parameters of `three_layer_convnet` for (N, height, width, 3) images: Kaiming normal
     weights, zero biases. Returns [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b]."""
     params = None
+    ###########################################################################
+    # TODO: Create the parameters of three_layer_convnet, the list [conv_w1,  #
+    # conv_b1, conv_w2, conv_b2, fc_w, fc_b]: the kernels                     #
+    # (5, 5, 3, channel_1) and (3, 3, channel_1, channel_2) and the fully     #
+    # connected weight (height * width * channel_2, num_classes) with         #
+    # random_weight, the biases with zero_weight. Store the list in params.   #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     params = [random_weight((5, 5, 3, channel_1)), zero_weight((channel_1,)),
               random_weight((3, 3, channel_1, channel_2)), zero_weight((channel_2,)),
@@ -266,6 +280,14 @@ def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float
     Returns the mean softmax cross-entropy of the batch BEFORE the update (a float).
     """
     loss = None
+    ###########################################################################
+    # TODO: Implement one step of SGD. Inside a tf.GradientTape, compute the  #
+    # scores with model_fn and the mean softmax cross-entropy of the batch    #
+    # (tf.nn.sparse_softmax_cross_entropy_with_logits); get the gradients of  #
+    # the loss with respect to params from the tape, and update each          #
+    # parameter in place with assign_sub(learning_rate * gradient). Store the #
+    # loss tensor in loss.                                                    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     with tf.GradientTape() as tape:  # records the forward pass, so it can be replayed backwards
         scores = model_fn(x, params)
@@ -351,6 +373,14 @@ class ThreeLayerConvNet(keras.Model):
 
     def __init__(self, channel_1: int, channel_2: int, num_classes: int):
         super().__init__()
+        #######################################################################
+        # TODO: Create the layers of the ConvNet: self.conv1, a 5x5 Conv2D    #
+        # with channel_1 filters, and self.conv2, a 3x3 Conv2D with channel_2 #
+        # filters, both with "same" padding and ReLU activation;              #
+        # self.flatten, a Flatten layer; self.fc, a Dense layer with          #
+        # num_classes outputs. Initialize every kernel with kaiming() (the    #
+        # biases start at zero by default).                                   #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         # "same" padding of a 5x5 (3x3) stride-1 convolution is exactly 2 (1) zeros on each side
         self.conv1 = keras.layers.Conv2D(channel_1, 5, padding="same", activation="relu",
@@ -363,6 +393,11 @@ class ThreeLayerConvNet(keras.Model):
 
     def call(self, x, training=False):
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass with the layers created in         #
+        # __init__: conv1, conv2, flatten, fc. Store the (N, num_classes)     #
+        # scores in scores.                                                   #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         scores = self.fc(self.flatten(self.conv2(self.conv1(x))))
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -422,6 +457,13 @@ def three_layer_convnet_sequential(input_shape: Sequence[int], channel_1: int, c
     Input (N, H, W, 3); output scores (N, num_classes).
     """
     model = None
+    ###########################################################################
+    # TODO: Build the ConvNet as a keras.Sequential: a keras.Input of         #
+    # input_shape, a Conv2D with channel_1 filters (5x5, "same", ReLU), a     #
+    # Conv2D with channel_2 filters (3x3, "same", ReLU), Flatten, and a Dense #
+    # layer with num_classes outputs, every kernel initialized with           #
+    # kaiming(). Store it in model.                                           #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     model = keras.Sequential([
         keras.Input(shape=tuple(input_shape)),
@@ -448,6 +490,11 @@ def three_layer_convnet_functional(input_shape: Sequence[int], channel_1: int, c
                                    num_classes: int) -> keras.Model:
     """ThreeLayerConvNet with the functional API. Input (N, H, W, 3); output (N, num_classes)."""
     model = None
+    ###########################################################################
+    # TODO: Build the same ConvNet with the functional API: call the layers   #
+    # one after the other on a keras.Input of input_shape, then make a        #
+    # keras.Model from that input and the scores. Store it in model.          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     inputs = keras.Input(shape=tuple(input_shape))
     x = keras.layers.Conv2D(channel_1, 5, padding="same", activation="relu",
@@ -503,6 +550,16 @@ def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_
         raise ValueError(f"cifar_net: widths must be 3 positive ints and stem_width positive, "
                          f"got widths={widths}, stem_width={stem_width}")
     model = None
+    ###########################################################################
+    # TODO: Build the open-ended model with the functional API, on            #
+    # (32, 32, 3) inputs: the stem (a 3x3 Conv2D with stem_width filters,     #
+    # "same" padding and no bias, BatchNormalization, the activation), one    #
+    # _conv_group per entry of widths, global max pooling, a Dense layer with #
+    # num_classes outputs and no bias, and a Rescaling by logit_scale         #
+    # computed in float32. Every kernel gets an L2 regularizer of             #
+    # weight_decay / 2 (whose gradient is weight_decay * w), and every other  #
+    # layer the dtype policy dtype_policy. Store the keras.Model in model.    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     l2 = weight_decay / 2  # the gradient of (l2) * w ** 2 is weight_decay * w
     inputs = keras.Input(shape=(32, 32, 3))
@@ -534,6 +591,14 @@ def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
     Returns a tensor like x.
     """
     out = None
+    ###########################################################################
+    # TODO: Augment the batch with stateless random numbers derived from seed #
+    # (the same seed must give the same images). Shift each image by its own  #
+    # random offset in [-pad, pad] along each axis, the border filled by      #
+    # reflection (tf.pad with mode "REFLECT", then gather each image's H x W  #
+    # crop), and mirror each image left-right with probability 1/2. Store the #
+    # result, shaped like x, in out.                                          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     shape = tf.shape(x)
     N, H, W = shape[0], shape[1], shape[2]
@@ -611,6 +676,14 @@ def open_ended_dataset(data: dict, batch_size: int, per_epoch: int, epochs: int,
     Yields epochs * per_epoch batches: x (B, 32, 32, 3) float32 and y (B, num_classes) float32.
     """
     dataset = None
+    ###########################################################################
+    # TODO: Build the training pipeline, a tf.data.Dataset over               #
+    # data["X_train"] and data["y_train"]: shuffle the whole split every      #
+    # epoch (seeded by seed), cut it into full batches of batch_size, keep    #
+    # per_epoch batches of each epoch and repeat for epochs epochs; number    #
+    # the batches, augment batch i with augment_batch seeded by (seed, i) and #
+    # pad, and make the labels one-hot (num_classes). Store it in dataset.    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     def augment(i, batch):
         x, y = batch
@@ -635,6 +708,13 @@ def compile_open_ended(model: keras.Model, total_steps: int, learning_rate: floa
     Returns the optimizer.
     """
     optimizer = None
+    ###########################################################################
+    # TODO: Create a keras.optimizers.SGD with Nesterov momentum whose        #
+    # learning rate follows OneCycle(learning_rate, total_steps,              #
+    # warmup_frac), and compile the model with it and a categorical           #
+    # cross-entropy on the logits with label_smoothing. Store the optimizer   #
+    # in optimizer.                                                           #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     optimizer = keras.optimizers.SGD(OneCycle(learning_rate, total_steps, warmup_frac),
                                      momentum=momentum, nesterov=True)

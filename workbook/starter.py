@@ -76,7 +76,6 @@ STUB_TASKS: list[tuple[str, str | None, str, str | None]] = [
     ("cs231n/classifiers/linear_classifier.py", None, "svm", None),
     ("cs231n/classifiers/softmax.py", None, "softmax", None),
     ("cs231n/classifiers/neural_net.py", None, "two_layer_net", None),
-    ("cs231n/features.py", None, "features", None),
     ("cs231n/layers.py", r"^(affine|relu)_|^(svm|softmax)_loss$", "fc_net", None),
     ("cs231n/layers.py", r"^spatial_(batch|group)norm_", "batchnorm", CONV),
     ("cs231n/layers.py", r"^(batchnorm|layernorm)_", "batchnorm", None),
