@@ -148,6 +148,21 @@ def load_image(filename, size: int | None = None) -> np.ndarray:
     return img
 
 
+def save_image(img: np.ndarray, path) -> Path:
+    """Write a uint8 RGB image (H, W, 3) to path (PNG, JPEG, ... by its suffix), making its
+    folder first. Returns the path."""
+    import imageio.v3 as iio
+
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[-1] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"save_image: expected a uint8 RGB image (H, W, 3), got {img.dtype} "
+                         f"{img.shape} (deprocess_image turns a normalized image into one)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, img)
+    return path
+
+
 def image_from_url(url: str) -> np.ndarray:
     """Download an image (needs network; the course used it for COCO thumbnails)."""
     import urllib.request

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from cs231n import config
 from cs231n._checks import check_int
 from cs231n.classifiers.squeezenet_weights import FEATURE_LAYERS
 from cs231n.image_utils import load_image, resize_shorter_side
@@ -47,6 +48,28 @@ COURSE_PARAMS: dict[str, dict] = {
                               content_weight=0.0, style_weights=(300000, 1000, 15, 3),
                               tv_weight=2e-2, init_random=True),
 }
+
+
+# The course's check values (style-transfer-checks.npz for PyTorch, -tf.npz for TensorFlow; the
+# scalars are quoted here, the Gram matrix gm_out only in the files). cl_out, gm_out and sl_out
+# were computed with torchvision's SqueezeNet weights and do not apply to DeepScale's weights used
+# here; tv_out depends only on the image and its preprocessing.
+COURSE_CHECK_FILES = {"pytorch": "checks/style-transfer-checks.npz",
+                      "tensorflow": "checks/style-transfer-checks-tf.npz"}
+COURSE_CHECKS = {"pytorch": {"cl_out": 32436.986, "sl_out": 44512.29, "tv_out": 303.47},
+                 "tensorflow": {"cl_out": 32448.51, "sl_out": 44961.516, "tv_out": 303.46994}}
+COURSE_TV_OUT = COURSE_CHECKS["pytorch"]["tv_out"]
+
+
+def load_course_checks(framework: str) -> dict[str, np.ndarray] | None:
+    """The course's style-transfer check values for 'pytorch' or 'tensorflow' (cl_out, gm_out,
+    sl_out, tv_out), from the full data's checks/ folder ($CS231N_DATA, ...), or None where it is
+    not found (the embedded bundle does not carry it; COURSE_CHECKS quotes its scalars)."""
+    path = config.find_full_data(COURSE_CHECK_FILES[framework])
+    if path is None:
+        return None
+    with np.load(path, allow_pickle=False) as f:
+        return {k: f[k] for k in f.files}
 
 
 class TransferResult(NamedTuple):

@@ -6,7 +6,6 @@ The course's content, Gram and style check values (style-transfer-checks*.npz) w
 torchvision's SqueezeNet weights; ours are DeepScale's converted, so only tv_out, which depends on
 the image alone, is compared with the course."""
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,7 +24,6 @@ from cs231n.classifiers import squeezenet_tensorflow as ST  # noqa: E402
 
 pytestmark = pytest.mark.a3
 
-COURSE_TV_OUT = 303.47   # tv_out of the course's style-transfer-checks.npz (and 303.46994 in -tf)
 REL = 1e-5               # the issue's bound for PyTorch vs TensorFlow on the same arrays
 
 
@@ -122,8 +120,7 @@ def test_the_losses_are_differentiable_and_zero_at_their_targets(rng):
 
 def test_the_courses_tv_out_is_reproduced_from_its_image_and_resize():
     """tv_out needs only tubingen.jpg at 192 px, bilinear (torchvision's Resize / scipy's imresize)."""
-    check = Path(os.environ.get("CS231N_DATA", "/nonexistent")) / "checks" / "style-transfer-checks.npz"
-    course = float(np.load(check)["tv_out"]) if check.is_file() else COURSE_TV_OUT
+    course = common.COURSE_TV_OUT
     img = common.load_style_image("styles/tubingen.jpg", 192)
     assert img.shape == (192, 256, 3)
     x = image_utils.preprocess_image(img)[None]
@@ -132,6 +129,16 @@ def test_the_courses_tv_out_is_reproduced_from_its_image_and_resize():
     # load_image's scikit-image resize (anti-aliased) is smoother: a clearly lower value
     smooth = image_utils.preprocess_image(image_utils.load_image("tubingen.jpg", size=192))[None]
     assert float(STT.tv_loss(smooth, 2e-2)) > 1.05 * course
+
+
+@pytest.mark.skipif(common.load_course_checks("pytorch") is None,
+                    reason="the course's check files are in the full data's checks/ folder")
+@pytest.mark.parametrize("framework", ["pytorch", "tensorflow"])
+def test_the_quoted_course_values_are_the_check_files(framework):
+    checks = common.load_course_checks(framework)
+    assert set(checks) == {"cl_out", "gm_out", "sl_out", "tv_out"}
+    for key, value in common.COURSE_CHECKS[framework].items():
+        assert float(checks[key]) == np.float32(value), key
 
 
 # --------------------------------------------------------------------------- with SqueezeNet
