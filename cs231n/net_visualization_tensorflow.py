@@ -17,6 +17,12 @@ import tensorflow as tf
 
 from cs231n import image_utils
 from cs231n import net_visualization as common
+from cs231n.image_utils import (  # noqa: F401  (the course's notebook imports them from here)
+    SQUEEZENET_MEAN,
+    SQUEEZENET_STD,
+    deprocess_image,
+    preprocess_image,
+)
 from cs231n.progress import progress
 
 

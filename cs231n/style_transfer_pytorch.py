@@ -24,6 +24,7 @@ from cs231n.classifiers.squeezenet_pytorch import (
     extract_features,
     load_pretrained_squeezenet,
 )
+from cs231n.gradient_check import rel_error  # noqa: F401  (the course's notebook imports it from here)
 from cs231n.net_visualization_pytorch import deprocess as _deprocess
 from cs231n.net_visualization_pytorch import preprocess as _preprocess
 from cs231n.net_visualization_pytorch import rescale  # noqa: F401  (a course helper, re-exported)

@@ -26,7 +26,8 @@ from cs231n.classifiers.squeezenet_tensorflow import (
     extract_features,
     load_pretrained_squeezenet,
 )
-from cs231n.image_utils import deprocess_image, preprocess_image
+from cs231n.gradient_check import rel_error  # noqa: F401  (the course's notebook imports it from here)
+from cs231n.image_utils import deprocess_image, load_image, preprocess_image  # noqa: F401  (and these)
 from cs231n.progress import progress
 
 
