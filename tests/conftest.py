@@ -1,6 +1,8 @@
 import fnmatch
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,21 @@ needs_full_data = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def _seed():
     np.random.seed(0)
+
+
+def assert_framework_isolation(cases) -> None:
+    """Import each `cs231n.<module>` in a fresh interpreter and check that none of its forbidden
+    packages got imported: cases = ((module, (forbidden, ...)), ...), run side by side."""
+    code = ("import sys, importlib; importlib.import_module('cs231n.{mod}'); "
+            "bad = [m for m in {others} if m in sys.modules]; assert not bad, f'{mod} imported {{bad}}'")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    procs = [subprocess.Popen([sys.executable, "-c", code.format(mod=mod, others=others)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for mod, others in cases]
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
 
 
 # --------------------------------------------------------------------------- grading tasks
