@@ -19,58 +19,20 @@ frameworks can be checked against each other with the same weights.
 
 What the two frameworks share (data, the training loop, the schedule) is in the numpy-only
 `cs231n.cifar10_training`; this module never imports PyTorch. Importing it also imports
-TensorFlow without its C++ start-up lines (see `_import_tensorflow`): import it before
+TensorFlow without its C++ start-up lines (see `cs231n._tensorflow`): import it before
 ``import tensorflow`` in a notebook.
 """
 from __future__ import annotations
 
 import math
-import os
-import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from cs231n import cifar10_training
+from cs231n._tensorflow import keras, tf
 from cs231n.cifar10_training import task_result, train_loop
-
-# C++ log lines TensorFlow writes to the stderr file descriptor while it loads, whatever
-# TF_CPP_MIN_LOG_LEVEL says (they come before its logging is set up).
-_STARTUP_NOISE = ("All log messages before absl::InitializeLog()",
-                  "oneDNN custom operations are on", "cpu_feature_guard",
-                  "To enable the following instructions")
-
-
-def _import_tensorflow():
-    """Import TensorFlow and Keras with their start-up noise filtered out; returns (tf, keras).
-
-    TF_CPP_MIN_LOG_LEVEL=2 (set here unless already set) hides TensorFlow's later INFO and
-    WARNING lines. The lines printed while the library loads bypass it, so stderr (the file
-    descriptor, which Jupyter captures too) goes to a temporary file during the import;
-    every line of it except the known start-up lines is written back to stderr.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import keras
-            import tensorflow as tf
-        finally:  # restore stderr and pass on what was not noise, also when the import failed
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            lines = captured.read().decode(errors="replace").splitlines()
-            kept = [line for line in lines if not any(noise in line for noise in _STARTUP_NOISE)]
-            if kept:
-                print("\n".join(kept), file=sys.stderr)
-    return tf, keras
-
-
-tf, keras = _import_tensorflow()
 
 Params = list[tf.Variable]
 NOTEBOOK = "assignment2/TensorFlow.ipynb"

@@ -8,15 +8,11 @@ RGB normalized by the ImageNet mean and std (`cs231n.image_utils.preprocess_imag
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its C++ logs quiet
-
 import numpy as np
-import tensorflow as tf
 
 from cs231n import image_utils
 from cs231n import net_visualization as common
+from cs231n._tensorflow import tf  # TensorFlow without its start-up lines
 from cs231n.image_utils import (  # noqa: F401  (the course's notebook imports them from here)
     SQUEEZENET_MEAN,
     SQUEEZENET_STD,

@@ -44,6 +44,8 @@ def content_loss(content_weight: float, content_current: Tensor, content_origina
     """
     common.check_same_shape("content_loss", content_current.shape, content_original.shape)
     loss = None
+    # TODO: Compute the content loss: content_weight times the sum of the squared
+    # differences between the current and the original features. Store it in loss.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = content_weight * torch.sum((content_current - content_original) ** 2)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -62,6 +64,9 @@ def gram_matrix(features: Tensor, normalize: bool = True) -> Tensor:
         raise ValueError(f"gram_matrix: expected features (N, C, H, W), got shape "
                          f"{tuple(features.shape)}")
     gram = None
+    # TODO: Reshape the features of each image to (C, H * W) and multiply them by
+    # their transpose to get the (C, C) Gram matrix of each image; divide by
+    # H * W * C when normalize is True. Store the (N, C, C) result in gram.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C, H, W = features.shape
     F = features.reshape(N, C, H * W)
@@ -86,6 +91,9 @@ def style_loss(feats: Sequence[Tensor], style_layers: Sequence[int],
     """
     common.check_style_layers(style_layers, style_weights, style_targets, num_feats=len(feats))
     loss = None
+    # TODO: For each layer style_layers[i], compute the Gram matrix of feats[layer]
+    # and add style_weights[i] times the sum of its squared differences from
+    # style_targets[i]. Store the total in loss.
     # HINT: you can do this with one for loop over the style layers, and should not be very
     # much code (~5 lines). You will need to use your gram_matrix function.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -107,6 +115,9 @@ def tv_loss(img: Tensor, tv_weight: float) -> Tensor:
     """
     common.check_tv_image(img.shape, img.dtype.is_floating_point, img.dtype, "NCHW")
     loss = None
+    # TODO: Compute the total variation loss: tv_weight times the sum of squared
+    # differences of vertically neighbouring pixels plus that of horizontally
+    # neighbouring pixels, over all channels. Store it in loss.
     # Your implementation should be vectorized and not require any loops!
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = tv_weight * (torch.sum((img[:, :, 1:, :] - img[:, :, :-1, :]) ** 2)

@@ -9,18 +9,13 @@ returns a (C, C) matrix.
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its C++ logs quiet
-
 import time
 from collections.abc import Sequence
 
-import keras
 import numpy as np
-import tensorflow as tf
 
 from cs231n import style_transfer as common
+from cs231n._tensorflow import keras, tf  # TensorFlow without its start-up lines
 from cs231n.classifiers.squeezenet_tensorflow import (
     SqueezeNet,
     extract_features,
@@ -42,6 +37,8 @@ def content_loss(content_weight: float, content_current, content_original) -> tf
     """
     common.check_same_shape("content_loss", content_current.shape, content_original.shape)
     loss = None
+    # TODO: Compute the content loss: content_weight times the sum of the squared
+    # differences between the current and the original features. Store it in loss.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = content_weight * tf.reduce_sum((content_current - content_original) ** 2)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -60,6 +57,9 @@ def gram_matrix(features, normalize: bool = True) -> tf.Tensor:
         raise ValueError(f"gram_matrix: expected the features of one image (1, H, W, C), got "
                          f"shape {tuple(features.shape)}")
     gram = None
+    # TODO: Reshape the features to (H * W, C) and multiply their transpose by them to
+    # get the (C, C) Gram matrix; divide by H * W * C when normalize is True. Store the
+    # (C, C) result in gram.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     _, H, W, C = features.shape
     F = tf.reshape(features, (H * W, C))
@@ -84,6 +84,9 @@ def style_loss(feats: Sequence, style_layers: Sequence[int], style_targets: Sequ
     """
     common.check_style_layers(style_layers, style_weights, style_targets, num_feats=len(feats))
     loss = None
+    # TODO: For each layer style_layers[i], compute the Gram matrix of feats[layer]
+    # and add style_weights[i] times the sum of its squared differences from
+    # style_targets[i]. Store the total in loss.
     # HINT: you can do this with one for loop over the style layers, and should not be very
     # much code (~5 lines). You will need to use your gram_matrix function.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -106,6 +109,9 @@ def tv_loss(img, tv_weight: float) -> tf.Tensor:
     img = tf.convert_to_tensor(img)
     common.check_tv_image(img.shape, img.dtype.is_floating, img.dtype.name, "NHWC")
     loss = None
+    # TODO: Compute the total variation loss: tv_weight times the sum of squared
+    # differences of vertically neighbouring pixels plus that of horizontally
+    # neighbouring pixels, over all channels. Store it in loss.
     # Your implementation should be vectorized and not require any loops!
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = tv_weight * (tf.reduce_sum((img[:, 1:, :, :] - img[:, :-1, :, :]) ** 2)

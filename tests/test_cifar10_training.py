@@ -100,6 +100,8 @@ def test_each_module_imports_only_its_own_framework(module, present, absent):
 
 
 @pytest.mark.slow
-def test_importing_the_tensorflow_module_leaves_no_startup_noise():
-    out = _python("import cs231n.cifar10_tensorflow as T; T.tf.constant(1.0) + 1")
+@pytest.mark.parametrize("module", ["cifar10_tensorflow", "net_visualization_tensorflow",
+                                    "style_transfer_tensorflow", "classifiers.squeezenet_tensorflow"])
+def test_importing_a_tensorflow_module_leaves_no_startup_noise(module):
+    out = _python(f"import cs231n.{module} as T; T.tf.constant(1.0) + 1")
     assert out.stderr == "" and out.stdout == ""
