@@ -22,8 +22,8 @@ Assignment 2 (frameworks): cifar10_training (numpy-only: data, schedule, loop),
 
 Assignment 3: rnn_layers, classifiers/rnn (CaptioningRNN), captioning_solver,
     captioning_metrics, classifiers/squeezenet_pytorch, classifiers/squeezenet_tensorflow,
-    net_visualization_pytorch/_tensorflow, style_transfer_pytorch/_tensorflow,
-    gan_pytorch/_tensorflow
+    net_visualization_pytorch/_tensorflow (+ net_visualization, numpy-only),
+    style_transfer_pytorch/_tensorflow (+ style_transfer, numpy-only), gan_pytorch/_tensorflow
 
 A `*_tensorflow` module never imports torch, nor the reverse. Workbook tooling (the results
 recorder, the notebook runner, the starter-kit builder, the grader) lives apart, in `workbook/`.

@@ -57,6 +57,41 @@ def deprocess_image(img: np.ndarray, rescale: bool = False) -> np.ndarray:
     return np.clip(np.round(255 * img), 0.0, 255.0).astype(np.uint8)
 
 
+def squeezenet_pixel_bounds() -> tuple[np.ndarray, np.ndarray]:
+    """The range of real pixels in SqueezeNet's normalized units, per channel.
+
+    Returns (low, high), each (3,) float32: low = (0 - mean) / std, high = (1 - mean) / std.
+    Clamping a normalized image to them keeps every pixel inside [0, 1] (the class
+    visualizations do it after every step).
+    """
+    return -SQUEEZENET_MEAN / SQUEEZENET_STD, (1.0 - SQUEEZENET_MEAN) / SQUEEZENET_STD
+
+
+def resize_shorter_side(img: np.ndarray, size: int) -> np.ndarray:
+    """Resize a uint8 RGB image (H, W, 3) so that its shorter side is `size`, as the course did.
+
+    Bilinear resampling by PIL, the resize behind both torchvision's ``Resize(size)`` (the
+    PyTorch notebooks) and the removed ``scipy.misc.imresize`` (the TensorFlow ones); the longer
+    side becomes int(size * longer / shorter). It reproduces the course's style-transfer check
+    value ``tv_out`` (303.47) exactly; `load_image`'s scikit-image resize gives a smoother image.
+    An image that already has the size is returned unchanged.
+    """
+    from PIL import Image
+
+    from cs231n._checks import check_int
+
+    size = check_int(size, "size")
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[-1] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"resize_shorter_side: expected a uint8 RGB image (H, W, 3), got "
+                         f"{img.dtype} {img.shape}")
+    h, w = img.shape[:2]
+    new_w, new_h = (size, int(size * h / w)) if w < h else (int(size * w / h), size)
+    if (new_h, new_w) == (h, w):
+        return img
+    return np.asarray(Image.fromarray(img).resize((new_w, new_h), Image.BILINEAR))
+
+
 def blur_image(X: np.ndarray, sigma: float = 1.0) -> np.ndarray:
     """Gaussian blur over H and W of a batch X (N, C, H, W) (channels-first, as the course)."""
     from scipy.ndimage import gaussian_filter1d
@@ -111,6 +146,21 @@ def load_image(filename, size: int | None = None) -> np.ndarray:
         img = resize(img, new_shape, order=1, anti_aliasing=True, preserve_range=True)
         img = np.clip(np.round(img), 0, 255).astype(np.uint8)
     return img
+
+
+def save_image(img: np.ndarray, path) -> Path:
+    """Write a uint8 RGB image (H, W, 3) to path (PNG, JPEG, ... by its suffix), making its
+    folder first. Returns the path."""
+    import imageio.v3 as iio
+
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[-1] != 3 or img.dtype != np.uint8:
+        raise ValueError(f"save_image: expected a uint8 RGB image (H, W, 3), got {img.dtype} "
+                         f"{img.shape} (deprocess_image turns a normalized image into one)")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, img)
+    return path
 
 
 def image_from_url(url: str) -> np.ndarray:

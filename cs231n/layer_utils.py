@@ -111,6 +111,14 @@ def affine_norm_relu_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray,
     if normalization not in NORMALIZATIONS:
         raise ValueError(f"normalization must be one of {NORMALIZATIONS}, got {normalization!r}")
     out, cache = None, None
+    ###########################################################################
+    # TODO: Implement the forward pass of one hidden layer of                 #
+    # FullyConnectedNet with the layers you wrote: affine, then batch norm or #
+    # layer norm as normalization says (with gamma, beta and norm_param;      #
+    # nothing for None), then ReLU, then dropout when dropout_param is not    #
+    # None. Store the output in out, and in cache the caches of the steps and #
+    # what the backward pass needs to know which of them ran.                 #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     a, fc_cache = affine_forward(x, w, b)
     norm_cache = None
@@ -141,6 +149,12 @@ def affine_norm_relu_backward(dout: np.ndarray, cache: tuple) -> tuple[Any, ...]
     - dgamma, dbeta: (M,) each, or None when there is no normalization
     """
     dx, dw, db, dgamma, dbeta = None, None, None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of affine_norm_relu_forward: its      #
+    # steps in reverse order (dropout, ReLU, normalization, affine), with the #
+    # caches it stored. Store the results in dx, dw and db, and in dgamma and #
+    # dbeta (they stay None without normalization).                           #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     normalization, fc_cache, norm_cache, relu_cache, drop_cache = cache
     if drop_cache is not None:

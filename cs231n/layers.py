@@ -113,6 +113,12 @@ def affine_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple[np.ndar
                          f"but w {w.shape} expects D = {w.shape[0]}")
     check_shape("affine: b", b, (w.shape[1],))
     out = None
+    ###########################################################################
+    # TODO: Implement the forward pass of the affine layer. Flatten each      #
+    # example of x into a row of D values, so that the rows form an (N, D)    #
+    # matrix, multiply it by w (D, M) and add b (M,). Store the (N, M) result #
+    # in out.                                                                 #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     out = x.reshape(x.shape[0], -1) @ w + b
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -135,6 +141,12 @@ def affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.ndar
     x, w, _ = cache
     check_dout(dout, (x.shape[0], w.shape[1]), "affine_backward")
     dx, dw, db = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of the affine layer. From dout        #
+    # (N, M), compute dx with the shape of x, (N, d_1, ..., d_k), dw (D, M)   #
+    # and db (M,), and store them in dx, dw and db. Flatten x into rows as    #
+    # the forward pass did, and give dx the shape of x again.                 #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     dx = (dout @ w.T).reshape(x.shape)
     dw = x.reshape(x.shape[0], -1).T @ dout
@@ -154,6 +166,10 @@ def relu_forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     - cache: x
     """
     out = None
+    ###########################################################################
+    # TODO: Implement the forward pass of the ReLU, max(0, x) elementwise.    #
+    # Store the result, of the shape of x, in out.                            #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     out = np.maximum(x, 0)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -174,6 +190,11 @@ def relu_backward(dout: np.ndarray, cache: np.ndarray) -> np.ndarray:
     x = cache
     check_dout(dout, np.shape(x), "relu_backward")
     dx = None
+    ###########################################################################
+    # TODO: Implement the backward pass of the ReLU: dout flows through where #
+    # the input x was positive and is zero elsewhere (at x == 0 too). Store   #
+    # the result in dx.                                                       #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     dx = dout * (x > 0)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -230,6 +251,20 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
 
     out, cache = None, None
     if mode == "train":
+        #######################################################################
+        # TODO: Implement the training-time forward pass of batch             #
+        # normalization. Compute the mean and the (biased) variance of each   #
+        # feature over the minibatch, normalize x with them,                  #
+        # x_hat = (x - mean) / sqrt(var + eps), then scale and shift,         #
+        # out = gamma * x_hat + beta. Store the result in out and whatever    #
+        # the backward pass will need in cache.                               #
+        #                                                                     #
+        # Then update the running averages with momentum,                     #
+        # running_mean = momentum * running_mean + (1 - momentum) * mean, and #
+        # running_var likewise with the variance. Change the arrays in place  #
+        # (*= and +=): they are the ones stored in bn_param, and the next     #
+        # call must see the new values.                                       #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         mu = x.mean(axis=0)
         xc = x - mu
@@ -244,6 +279,12 @@ def batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
         cache = (x_hat, xc, std, gamma)
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     else:
+        #######################################################################
+        # TODO: Implement the test-time forward pass of batch normalization:  #
+        # normalize x with running_mean and running_var instead of the        #
+        # minibatch statistics, then scale by gamma and shift by beta. Store  #
+        # the result in out.                                                  #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         out = gamma * (x - running_mean) / np.sqrt(running_var + eps) + beta
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -268,6 +309,13 @@ def batchnorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
                          "test mode, backpropagate through a train-mode forward")
     check_ndim("batchnorm_backward: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of batch normalization. Go backwards  #
+    # through the computation graph of your forward pass one node at a time   #
+    # (mean, centering, variance, standard deviation, normalization, scale    #
+    # and shift), using what your forward pass put in the cache. Store the    #
+    # gradients in dx (N, D), dgamma (D,) and dbeta (D,).                     #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, xc, std, gamma = cache
     N = dout.shape[0]
@@ -300,6 +348,13 @@ def batchnorm_backward_alt(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np
                          "in test mode, backpropagate through a train-mode forward")
     check_ndim("batchnorm_backward_alt: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of batch normalization again, from a  #
+    # formula simplified on paper: write the gradient with respect to x in    #
+    # terms of dout, x_hat, gamma and the standard deviation, so that dx      #
+    # takes a single statement. Store the results in dx, dgamma and dbeta;    #
+    # they must equal those of batchnorm_backward.                            #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, _, std, gamma = cache
     N = dout.shape[0]
@@ -330,6 +385,15 @@ def layernorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray,
     _check_norm_params(x, gamma, beta, "layernorm")
     eps = ln_param.get("eps", 1e-5)
     out, cache = None, None
+    ###########################################################################
+    # TODO: Implement the forward pass of layer normalization. Normalize each #
+    # example over its D features (the mean and variance of each row, where   #
+    # batch norm uses those of each column), then scale by gamma and shift by #
+    # beta. There are no running statistics: training and test time compute   #
+    # the same thing. Store the result in out and what the backward pass      #
+    # needs in cache. Hint: your training-time batch norm, along the other    #
+    # axis.                                                                   #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     mu = x.mean(axis=1, keepdims=True)
     std = np.sqrt(x.var(axis=1, keepdims=True) + eps)
@@ -354,6 +418,12 @@ def layernorm_backward(dout: np.ndarray, cache: Any) -> tuple[np.ndarray, np.nda
     """
     check_ndim("layernorm_backward: dout", dout, 2, "(N, D)")
     dx, dgamma, dbeta = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of layer normalization: batch norm's  #
+    # formula with the means taken along the feature axis (dgamma and dbeta   #
+    # still sum over the batch). Store the results in dx (N, D), dgamma (D,)  #
+    # and dbeta (D,).                                                         #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, std, gamma = cache
     dbeta = dout.sum(axis=0)
@@ -401,11 +471,23 @@ def dropout_forward(x: np.ndarray, dropout_param: dict) -> tuple[np.ndarray, tup
 
     mask, out = None, None
     if mode == "train":
+        #######################################################################
+        # TODO: Implement the training-time forward pass of inverted dropout. #
+        # Keep each unit with probability p and zero it otherwise, drawing    #
+        # the random numbers from rng, and divide the kept units by p so that #
+        # the expected output equals x. Store the mask (the kept positions,   #
+        # already scaled by 1 / p) in mask and the result in out.             #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         mask = ((rng.rand(*x.shape) < p) / p).astype(x.dtype, copy=False)
         out = x * mask
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     else:
+        #######################################################################
+        # TODO: Implement the test-time forward pass of inverted dropout: the #
+        # identity (the scaling by 1 / p happened at training time). Store    #
+        # the result in out.                                                  #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         out = x
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -428,6 +510,11 @@ def dropout_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dx = None
     if mode == "train":
         check_dout(dout, mask.shape, "dropout_backward")
+        #######################################################################
+        # TODO: Implement the training-time backward pass of inverted         #
+        # dropout: dout flows through the units the forward pass kept, scaled #
+        # as they were. Store the result in dx.                               #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         dx = dout * mask
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -465,6 +552,14 @@ def conv_forward_naive(x: np.ndarray, w: np.ndarray, b: np.ndarray,
     """
     check_conv_inputs(x, w, b, conv_param)
     out = None
+    ###########################################################################
+    # TODO: Implement the naive forward pass of the convolutional layer.      #
+    # Zero-pad x by pad on both sides of each spatial axis (np.pad), then,    #
+    # for every example n, filter f and output position (i, j), take the sum  #
+    # of the products of w[f] with the window of the padded input that starts #
+    # at (i * stride, j * stride), plus b[f]. Store the (N, F, H', W') result #
+    # in out. Plain loops are fine here: the fast layers come later.          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     # Deliberately naive: one dot product per output number, four nested loops, as the
     # course asks. The fast layers (fast_layers.py) compute the same thing as one GEMM.
@@ -502,6 +597,14 @@ def conv_backward_naive(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray, np.
     stride, pad, H_out, W_out = check_conv_inputs(x, w, b, conv_param)
     check_dout(dout, (x.shape[0], w.shape[0], H_out, W_out), "conv_backward_naive")
     dx, dw, db = None, None, None
+    ###########################################################################
+    # TODO: Implement the naive backward pass of the convolutional layer.     #
+    # Visit the windows of the forward pass again: each output number sends   #
+    # its upstream gradient, times its window, to dw[f], and, times the       #
+    # filter w[f], back to the window of the padded input; crop the padding   #
+    # off at the end. db sums dout over everything but the filter axis. Store #
+    # the results in dx (N, C, H, W), dw (F, C, HH, WW) and db (F,).          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     # The forward loops run backwards: each output number out[n, f, i, j] sends
     # dout[n, f, i, j] times its window to dw[f], and times w[f] back to the window of x.
@@ -541,6 +644,12 @@ def max_pool_forward_naive(x: np.ndarray, pool_param: dict) -> tuple[np.ndarray,
     """
     check_pool_inputs(x, pool_param)
     out = None
+    ###########################################################################
+    # TODO: Implement the naive forward pass of max pooling: for every        #
+    # example, channel and output position (i, j), the largest value of the   #
+    # window of pool_height x pool_width that starts at                       #
+    # (i * stride, j * stride). Store the (N, C, H', W') result in out.       #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     ph, pw = pool_param["pool_height"], pool_param["pool_width"]
     stride = pool_param["stride"]
@@ -574,6 +683,13 @@ def max_pool_backward_naive(dout: np.ndarray, cache: tuple) -> np.ndarray:
     ph, pw, stride, H_out, W_out = check_pool_inputs(x, pool_param)
     check_dout(dout, (*x.shape[:2], H_out, W_out), "max_pool_backward_naive")
     dx = None
+    ###########################################################################
+    # TODO: Implement the naive backward pass of max pooling: the upstream    #
+    # gradient of each output goes to the position of the maximum of its      #
+    # window (the first one when several are equal) and nowhere else; where   #
+    # windows overlap, the gradients add up. Store the (N, C, H, W) result in #
+    # dx.                                                                     #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C = x.shape[:2]
     dx = np.zeros(x.shape, dtype=np.result_type(x, dout))
@@ -611,6 +727,13 @@ def spatial_batchnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
     """
     check_ndim("spatial batchnorm: x", x, 4, "(N, C, H, W)")
     out, cache = None, None
+    ###########################################################################
+    # TODO: Implement the forward pass of spatial batch normalization with    #
+    # your batchnorm_forward: put the channel axis last and flatten x to      #
+    # (N * H * W, C), so that each channel is one feature, normalize, and     #
+    # give the result the shape (N, C, H, W) again. Store it in out and the   #
+    # batch norm cache in cache. A few lines suffice.                         #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C, H, W = x.shape
     flat = x.transpose(0, 2, 3, 1).reshape(-1, C)          # channels last: (N*H*W, C)
@@ -635,6 +758,12 @@ def spatial_batchnorm_backward(dout: np.ndarray,
     """
     check_ndim("spatial batchnorm: dout", dout, 4, "(N, C, H, W)")
     dx, dgamma, dbeta = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of spatial batch normalization with   #
+    # one of your batch norm backward passes, reshaping dout as the forward   #
+    # pass reshaped x. Store the results in dx (N, C, H, W), dgamma (C,) and  #
+    # dbeta (C,).                                                             #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, C, H, W = dout.shape
     dflat = dout.transpose(0, 2, 3, 1).reshape(-1, C)
@@ -671,6 +800,15 @@ def spatial_groupnorm_forward(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray
         raise ValueError(f"spatial groupnorm: G = {G} groups must divide the C = {C} channels")
     eps = gn_param.get("eps", 1e-5)
     out, cache = None, None
+    ###########################################################################
+    # TODO: Implement the forward pass of spatial group normalization. Split  #
+    # the C channels of each example into G groups of C // G consecutive      #
+    # channels, normalize each group over all of its (C // G) * H * W values  #
+    # (as layer norm normalizes one example), then scale and shift each       #
+    # channel with gamma and beta of shape (1, C, 1, 1). Store the result in  #
+    # out and what the backward pass needs in cache. Hint: reshaped to        #
+    # (N, G, -1), each group is a row.                                        #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N = x.shape[0]
     groups = x.reshape(N, G, -1)                  # each group's channels are consecutive
@@ -698,6 +836,12 @@ def spatial_groupnorm_backward(dout: np.ndarray,
     """
     check_ndim("spatial groupnorm: dout", dout, 4, "(N, C, H, W)")
     dx, dgamma, dbeta = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of spatial group normalization: layer #
+    # norm's formula on each group. Store dx (N, C, H, W) in dx, and dgamma   #
+    # and dbeta, of shape (1, C, 1, 1) (sums over N, H and W), in dgamma and  #
+    # dbeta.                                                                  #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_hat, std, gamma, G = cache
     N = dout.shape[0]
@@ -731,6 +875,11 @@ def svm_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """
     _check_labels(x, y, "svm_loss")
     loss, dx = None, None
+    ###########################################################################
+    # TODO: Compute the multiclass SVM (hinge) loss with margin 1, averaged   #
+    # over the batch, and its gradient with respect to the scores x, without  #
+    # loops. Store the scalar loss in loss and the (N, K) gradient in dx.     #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N = x.shape[0]
     rows = np.arange(N)
@@ -759,6 +908,12 @@ def softmax_loss(x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
     """
     _check_labels(x, y, "softmax_loss")
     loss, dx = None, None
+    ###########################################################################
+    # TODO: Compute the softmax (cross-entropy) loss, averaged over the       #
+    # batch, and its gradient with respect to the scores x. Subtract the      #
+    # maximum of each row before exponentiating, so that exp cannot overflow. #
+    # Store the scalar loss in loss and the (N, K) gradient in dx.            #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N = x.shape[0]
     rows = np.arange(N)

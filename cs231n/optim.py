@@ -69,6 +69,12 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray,
     config.setdefault("momentum", 0.9)
     v = config.get("velocity", np.zeros_like(w))
     next_w = None
+    ###########################################################################
+    # TODO: Implement the momentum update: first the velocity,                #
+    # v = momentum * v - learning_rate * dw, then next_w = w + v. Store the   #
+    # new weights in next_w and the new velocity in v (the line after the     #
+    # block keeps it in config).                                              #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     v = config["momentum"] * v - config["learning_rate"] * dw
     next_w = w + v
@@ -94,6 +100,12 @@ def rmsprop(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[
     config.setdefault("epsilon", 1e-8)
     config.setdefault("cache", np.zeros_like(w))
     next_w = None
+    ###########################################################################
+    # TODO: Implement the RMSProp update: update the moving average of the    #
+    # squared gradient in config["cache"], then move w by learning_rate * dw  #
+    # divided by (sqrt(cache) + epsilon), elementwise. Store the new weights  #
+    # in next_w; the cache stays in config for the next step.                 #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     decay = config["decay_rate"]
     config["cache"] = decay * config["cache"] + (1 - decay) * dw**2
@@ -128,6 +140,14 @@ def adam(w: np.ndarray, dw: np.ndarray, config: dict | None = None) -> tuple[np.
     config.setdefault("v", np.zeros_like(w))
     config.setdefault("t", 0)
     next_w = None
+    ###########################################################################
+    # TODO: Implement the Adam update with bias correction. Increment         #
+    # config["t"] first (the first step has t = 1); update the moving         #
+    # averages config["m"] of dw and config["v"] of dw**2; correct them,      #
+    # m / (1 - beta1**t) and v / (1 - beta2**t); then move w by               #
+    # learning_rate * m_corrected / (sqrt(v_corrected) + epsilon). Store the  #
+    # new weights in next_w; m, v and t stay in config.                       #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     beta1, beta2 = config["beta1"], config["beta2"]
     config["t"] += 1

@@ -92,6 +92,11 @@ def rnn_step_forward(x: np.ndarray, prev_h: np.ndarray, Wx: np.ndarray, Wh: np.n
     """
     _check_cell("rnn_step_forward", x, prev_h, Wx, Wh, b, gates=1, x_ndim=2)
     next_h, cache = None, None
+    ###########################################################################
+    # TODO: Implement one time step of the vanilla RNN,                       #
+    # next_h = tanh(x Wx + prev_h Wh + b). Store the (N, H) next hidden state #
+    # in next_h and what the backward pass needs in cache.                    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
     cache = (x, prev_h, Wx, Wh, next_h)
@@ -116,6 +121,12 @@ def rnn_step_backward(dnext_h: np.ndarray, cache: tuple) -> tuple[np.ndarray, ..
     """
     _check_grad("rnn_step_backward", "dnext_h", dnext_h, 2, "(N, H)")
     dx, dprev_h, dWx, dWh, db = None, None, None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of one RNN step. Backpropagate        #
+    # dnext_h through the tanh (its derivative is 1 - tanh(a)**2, which       #
+    # next_h gives you), then through the affine part. Store the gradients in #
+    # dx (N, D), dprev_h (N, H), dWx (D, H), dWh (H, H) and db (H,).          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x, prev_h, Wx, Wh, next_h = cache
     da = dnext_h * (1 - next_h * next_h)
@@ -146,6 +157,13 @@ def rnn_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
     """
     _check_cell("rnn_forward", x, h0, Wx, Wh, b, gates=1, x_ndim=3)
     h, cache = None, None
+    ###########################################################################
+    # TODO: Run the vanilla RNN over the whole sequence: starting from h0,    #
+    # compute the hidden state of each time step t from the input x[:, t] and #
+    # the hidden state of the step before. Store all the hidden states,       #
+    # (N, T, H), in h and what the backward pass needs in cache. A loop over  #
+    # time that calls rnn_step_forward will do.                               #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, T, D = x.shape
     H = h0.shape[1]
@@ -180,6 +198,13 @@ def rnn_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     """
     _check_grad("rnn_backward", "dh", dh, 3, "(N, T, H)")
     dx, dh0, dWx, dWh, db = None, None, None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of the RNN over the whole sequence.   #
+    # Go backwards in time: the gradient reaching the hidden state of step t  #
+    # is dh[:, t] plus the gradient flowing back from step t + 1; the weight  #
+    # gradients sum over all steps. Store the results in dx (N, T, D), dh0    #
+    # (N, H), dWx (D, H), dWh (H, H) and db (H,).                             #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     xs, hs, Wx, Wh = cache
     T, N, D = xs.shape
@@ -224,6 +249,12 @@ def word_embedding_forward(x: np.ndarray, W: np.ndarray) -> tuple[np.ndarray, tu
         raise _shape_error("word_embedding_forward", "x", x, "(N, T)")
     _check_indices("word_embedding_forward", "x", x, W.shape[0])
     out, cache = None, None
+    ###########################################################################
+    # TODO: Implement the forward pass of the word embedding: look up the     #
+    # vector of every word index, out[n, t] = W[x[n, t]] (integer array       #
+    # indexing does it in one line). Store the (N, T, D) result in out and    #
+    # what the backward pass needs in cache.                                  #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     out = W[x]
     cache = (x, W.shape, W.dtype)
@@ -245,6 +276,12 @@ def word_embedding_backward(dout: np.ndarray, cache: tuple) -> np.ndarray:
     """
     _check_grad("word_embedding_backward", "dout", dout, 3, "(N, T, D)")
     dW = None
+    ###########################################################################
+    # TODO: Implement the backward pass of the word embedding: the gradient   #
+    # of the vector of word v is the sum of dout over every position where v  #
+    # occurs. Store the (V, D) result in dW. dW[x] += dout counts a repeated  #
+    # index only once; np.add.at adds them all.                               #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x, W_shape, W_dtype = cache
     dW = np.zeros(W_shape, dtype=np.result_type(W_dtype, dout))
@@ -304,6 +341,15 @@ def lstm_step_forward(x: np.ndarray, prev_h: np.ndarray, prev_c: np.ndarray, Wx:
         raise _shape_error("lstm_step_forward", "prev_c", prev_c, f"{np.shape(prev_h)}",
                            " (the shape of prev_h)")
     next_h, next_c, cache = None, None, None
+    ###########################################################################
+    # TODO: Implement one time step of the LSTM. Compute the activations      #
+    # a = x Wx + prev_h Wh + b, of shape (N, 4H), and split them into four    #
+    # blocks of H columns, in the order i, f, o, g: i = sigmoid(a_i),         #
+    # f = sigmoid(a_f), o = sigmoid(a_o), g = tanh(a_g) (use the stable       #
+    # sigmoid above). Then next_c = f * prev_c + i * g and                    #
+    # next_h = o * tanh(next_c). Store them in next_h and next_c, and what    #
+    # the backward pass needs in cache.                                       #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     H = prev_h.shape[1]
     a = x @ Wx + prev_h @ Wh + b                  # (N, 4H): all four gates in one product
@@ -343,6 +389,15 @@ def lstm_step_backward(dnext_h: np.ndarray, dnext_c: np.ndarray,
         raise ValueError(f"lstm_step_backward: dnext_c must have the shape of dnext_h "
                          f"{np.shape(dnext_h)}, got {np.shape(dnext_c)}")
     dx, dprev_h, dprev_c, dWx, dWh, db = None, None, None, None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of one LSTM step. The cell state gets #
+    # gradient from dnext_c and, through next_h = o * tanh(next_c), from      #
+    # dnext_h. From it find the gradients of i, f, o, g and prev_c,           #
+    # backpropagate those of the gates through their activations to the       #
+    # activations a (N, 4H), then through the affine part. Store the results  #
+    # in dx (N, D), dprev_h (N, H), dprev_c (N, H), dWx (D, 4H), dWh (H, 4H)  #
+    # and db (4H,).                                                           #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x, prev_h, prev_c, Wx, Wh, a, tanh_c = cache
     H = prev_h.shape[1]
@@ -385,6 +440,14 @@ def lstm_forward(x: np.ndarray, h0: np.ndarray, Wx: np.ndarray, Wh: np.ndarray,
     """
     _check_cell("lstm_forward", x, h0, Wx, Wh, b, gates=4, x_ndim=3)
     h, cache = None, None
+    ###########################################################################
+    # TODO: Run the LSTM over the whole sequence: starting from the hidden    #
+    # state h0 and a cell state of zeros, compute the states of each time     #
+    # step from x[:, t] and the states of the step before. Store the hidden   #
+    # states, (N, T, H), in h and what the backward pass needs in cache; the  #
+    # cell states are not returned. A loop over time that calls               #
+    # lstm_step_forward will do.                                              #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, T, D = x.shape
     H = h0.shape[1]
@@ -428,6 +491,14 @@ def lstm_backward(dh: np.ndarray, cache: tuple) -> tuple[np.ndarray, ...]:
     """
     _check_grad("lstm_backward", "dh", dh, 3, "(N, T, H)")
     dx, dh0, dWx, dWh, db = None, None, None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of the LSTM over the whole sequence.  #
+    # Go backwards in time, adding dh[:, t] to the gradient of the hidden     #
+    # state that flows back from step t + 1, and carrying the gradient of the #
+    # cell state back too; the weight gradients sum over all steps. Store the #
+    # results in dx (N, T, D), dh0 (N, H), dWx (D, 4H), dWh (H, 4H) and db    #
+    # (4H,).                                                                  #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     xs, hs, cs, tanh_cs, gates, Wx, Wh = cache
     T, N, D = xs.shape
@@ -489,6 +560,11 @@ def temporal_affine_forward(x: np.ndarray, w: np.ndarray,
     if np.shape(b) != (w.shape[1],):
         raise _shape_error("temporal_affine_forward", "b", b, f"(M,) = ({w.shape[1]},)")
     out = None
+    ###########################################################################
+    # TODO: Apply the affine layer at every time step, out[n, t] = x[n, t]    #
+    # w + b: with x reshaped to N * T rows, one matrix product does it. Store #
+    # the (N, T, M) result in out.                                            #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, T, D = x.shape
     out = (x.reshape(N * T, D) @ w + b).reshape(N, T, w.shape[1])
@@ -514,6 +590,11 @@ def temporal_affine_backward(dout: np.ndarray, cache: tuple) -> tuple[np.ndarray
         raise ValueError(f"temporal_affine_backward: dout has shape {np.shape(dout)} but the "
                          f"forward output had shape {(*x.shape[:2], w.shape[1])}")
     dx, dw, db = None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of the temporal affine layer: the     #
+    # affine layer's rules on the N * T rows. Store the results in dx         #
+    # (N, T, D), dw (D, M) and db (M,).                                       #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     N, T, D = x.shape
     M = w.shape[1]
@@ -552,6 +633,15 @@ def temporal_softmax_loss(x: np.ndarray, y: np.ndarray, mask: np.ndarray,
         raise _shape_error("temporal_softmax_loss", "mask", mask, f"(N, T) = ({N}, {T})")
     _check_indices("temporal_softmax_loss", "y", y, V)
     loss, dx = 0.0, None
+    ###########################################################################
+    # TODO: Compute the softmax loss of the scores x against the targets y at #
+    # every time step where mask is true, summed over time and averaged over  #
+    # the N sequences, and its gradient with respect to x                     #
+    # (zero at the masked steps). Subtract the maximum of each row before     #
+    # exponentiating. Store the scalar loss in loss and the (N, T, V)         #
+    # gradient in dx; with verbose, print the shape of the flattened          #
+    # gradient.                                                               #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     x_flat = x.reshape(N * T, V)
     y_flat = np.reshape(y, N * T)

@@ -104,3 +104,32 @@ def imshow_no_ax(img: np.ndarray, normalize: bool = True) -> None:
         img = 255.0 * (img - img.min()) / max(img.max() - img.min(), 1e-8)
     plt.imshow(img.astype("uint8"))
     plt.gca().axis("off")
+
+
+def show_image_table(images, titles=None, cmap: str = "hot", size: float = 2.4,
+                     title: str | None = None):
+    """Plot a table of images without axes and return the figure.
+
+    Inputs:
+    - images: rows of images, images[r][c] either (H, W, 3) uint8 pixels or an (H, W) map (a
+      saliency map, a difference), which is drawn with `cmap`; a row may be shorter than the
+      longest (its last cells stay empty)
+    - titles: the same table of titles (strings), or None
+    - size: inches per cell; title: of the whole figure
+    """
+    import matplotlib.pyplot as plt
+
+    rows, cols = len(images), max(len(row) for row in images)
+    fig, axes = plt.subplots(rows, cols, figsize=(size * cols, size * rows), squeeze=False)
+    for r, ax_row in enumerate(axes):
+        for c, ax in enumerate(ax_row):
+            ax.axis("off")
+            if c < len(images[r]):
+                img = np.asarray(images[r][c])
+                ax.imshow(img, cmap=cmap if img.ndim == 2 else None)
+                if titles is not None and c < len(titles[r]):
+                    ax.set_title(titles[r][c], fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

@@ -180,7 +180,8 @@ def test_a_run_past_the_timeout_is_reported_not_hung(tiny):
 
 
 def _grade(**tasks):
-    result = grade.Grade({t: grade.TaskResult(t) for t in ("knn", "features", "conv")})
+    result = grade.Grade({t: grade.TaskResult(t) for t in ("knn", "features", "conv")},
+                         notebook_tasks=("features",))
     for task, (passed, failures) in tasks.items():
         result.tasks[task].passed = passed
         result.tasks[task].failed = len(failures)
@@ -197,8 +198,8 @@ def _grade(**tasks):
 def test_kit_check_verdicts(monkeypatch, tmp_path, capsys, kit_knn, solutions_conv, problem):
     stubs = [starter.Stub("cs231n/k.py", 1, "f", "knn", "k.ipynb"),
              starter.Stub("cs231n/c.py", 1, "h", "conv", "c.ipynb")]
-    kit = _grade(knn=kit_knn, features=(2, []), conv=(0, ["NotImplementedError: conv: x"]))
-    solutions = _grade(knn=(2, []), features=(2, []), conv=solutions_conv)
+    kit = _grade(knn=kit_knn, conv=(0, ["NotImplementedError: conv: x"]))
+    solutions = _grade(knn=(2, []), conv=solutions_conv)
     monkeypatch.setattr(grade, "load_suite", lambda tests: None)
     monkeypatch.setattr(grade, "parse_report", lambda report, suite: solutions)
     monkeypatch.setattr(grade, "grade", lambda dest, tests: kit)
@@ -206,8 +207,37 @@ def test_kit_check_verdicts(monkeypatch, tmp_path, capsys, kit_knn, solutions_co
                         lambda dest: starter.Kit(dest=dest, stubs=stubs))
     status = grade.kit_check(tmp_path / "report.xml")
     out = capsys.readouterr().out
-    assert "note: features has no solution block" in out
+    assert "features" in out and "not graded by tests: the work is in the cells of " \
+        "assignment1/features.ipynb" in out
     if problem is None:
         assert status == 0 and "kit check passed" in out
     else:
         assert status == 1 and f"KIT CHECK FAILED: {problem}" in out
+
+
+def test_kit_check_fails_a_graded_task_the_kit_cannot_stub(monkeypatch, tmp_path, capsys):
+    """Tests that grade a task with no solution block would give the kit free points."""
+    stubs = [starter.Stub("cs231n/k.py", 1, "f", "knn", "k.ipynb")]
+    kit = _grade(knn=(0, ["NotImplementedError: knn: implement f"]), features=(2, []))
+    solutions = _grade(knn=(2, []), features=(2, []))
+    monkeypatch.setattr(grade, "load_suite", lambda tests: None)
+    monkeypatch.setattr(grade, "parse_report", lambda report, suite: solutions)
+    monkeypatch.setattr(grade, "grade", lambda dest, tests: kit)
+    monkeypatch.setattr(starter, "make_starter",
+                        lambda dest: starter.Kit(dest=dest, stubs=stubs))
+    assert grade.kit_check(tmp_path / "report.xml") == 1
+    assert "KIT CHECK FAILED: kit: features has graded tests but no solution block" \
+        in capsys.readouterr().out
+
+
+def test_notebook_tasks_have_no_graded_tests_and_no_package_blocks():
+    """A notebook task (the course gives its package code) is graded by reading its notebook:
+    no test, no solution block, and its notebook has cells for the student to write."""
+    assert set(suite.NOTEBOOK_TASKS) <= set(suite.TASKS)
+    for task in suite.NOTEBOOK_TASKS:
+        assert task not in {t for _, _, t in suite.TASK_TABLE}, task
+        assert task not in {t for _, _, t, _ in starter.STUB_TASKS}, task
+        notebook = (config.REPO_ROOT / starter.TASK_NOTEBOOKS[task]).read_text()
+        assert f'"{starter.SOLUTION_TAG}"' in notebook, f"{task}: no cell tagged for the student"
+    result = grade.empty_grade(suite)
+    assert "features  " in result.table() and "not graded by tests" in result.table()

@@ -98,3 +98,28 @@ def test_a_flipped_byte_in_a_bundle_image_is_refused(no_full_data, monkeypatch, 
         image_utils.load_image(name)
     with pytest.raises(DatasetError, match="checksum mismatch"):   # also by its full path
         image_utils.load_image(mini / rel)
+
+
+def test_resize_shorter_side_follows_torchvision_resize():
+    wide = np.random.default_rng(0).integers(0, 256, size=(30, 45, 3), dtype=np.uint8)
+    assert image_utils.resize_shorter_side(wide, 20).shape == (20, 30, 3)
+    assert image_utils.resize_shorter_side(wide.transpose(1, 0, 2), 20).shape == (30, 20, 3)
+    assert image_utils.resize_shorter_side(wide, 30) is wide          # already that size
+    with pytest.raises(ValueError, match=r"expected a uint8 RGB image \(H, W, 3\), got float64"):
+        image_utils.resize_shorter_side(wide / 255.0, 20)
+
+
+def test_pixel_bounds_are_zero_and_one_after_normalization():
+    low, high = image_utils.squeezenet_pixel_bounds()
+    np.testing.assert_allclose(low * SQUEEZENET_STD + SQUEEZENET_MEAN, 0, atol=1e-7)
+    np.testing.assert_allclose(high * SQUEEZENET_STD + SQUEEZENET_MEAN, 1, atol=1e-6)
+
+
+def test_save_image_writes_a_png_that_reads_back(tmp_path):
+    import imageio.v3 as iio
+
+    img = np.random.default_rng(0).integers(0, 256, size=(6, 7, 3), dtype=np.uint8)
+    path = image_utils.save_image(img, tmp_path / "new" / "folder" / "x.png")
+    np.testing.assert_array_equal(iio.imread(path), img)
+    with pytest.raises(ValueError, match=r"save_image: expected a uint8 RGB image \(H, W, 3\), got float32"):
+        image_utils.save_image(img.astype(np.float32), tmp_path / "y.png")

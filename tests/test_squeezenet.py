@@ -2,14 +2,13 @@
 agreement of the two frameworks logit by logit and layer by layer, frozen weights, clear errors,
 and neither module importing the other framework."""
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from cs231n import config, data_utils
 from cs231n.classifiers import squeezenet_weights as SW
+from tests.conftest import assert_framework_isolation
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 torch = pytest.importorskip("torch")
@@ -189,14 +188,6 @@ def test_bad_inputs_are_clear_errors(torch_model, tf_model):
 # --------------------------------------------------------------------------- framework isolation
 
 def test_neither_module_imports_the_other_framework():
-    code = ("import sys, importlib; importlib.import_module('cs231n.classifiers.{mod}'); "
-            "bad = [m for m in {others} if m in sys.modules]; assert not bad, f'{mod} imported {{bad}}'")
-    env = {**os.environ, "PYTHONPATH": str(config.REPO_ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
     # Both import squeezenet_weights, so it is checked against both frameworks too.
-    cases = (("squeezenet_tensorflow", ("torch",)), ("squeezenet_pytorch", ("tensorflow", "keras")))
-    procs = [subprocess.Popen([sys.executable, "-c", code.format(mod=mod, others=others)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for mod, others in cases]
-    for p in procs:
-        _, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err[-2000:]
+    assert_framework_isolation((("classifiers.squeezenet_tensorflow", ("torch",)),
+                                ("classifiers.squeezenet_pytorch", ("tensorflow", "keras"))))

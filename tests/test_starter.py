@@ -20,12 +20,7 @@ PACKAGE_MODULES = sorted(p.relative_to(config.REPO_ROOT).as_posix()
                          for p in (config.REPO_ROOT / "cs231n").rglob("*.py"))
 # Code outside the markers there uses names defined inside them (a NameError in the kit); being
 # fixed in the package. Strict: once fixed, these xfails fail and must go.
-KNOWN_KIT_LINT = {
-    "cs231n/a2_pytorch.py": "training_step uses `loss` from its solution block; setup outside "
-                            "the markers is used only inside them (F841); being fixed",
-    "cs231n/a2_tensorflow.py": "training_step uses `loss`, train_open_ended `start` and `fit` "
-                               "from their solution blocks (F821), plus F841; being fixed",
-}
+KNOWN_KIT_LINT: dict[str, str] = {}
 
 
 # --------------------------------------------------------------------------- source stubs
@@ -122,6 +117,26 @@ def test_every_package_module_stubs_cleanly():
         tasks |= {s.task for s in stubs}
     assert tasks >= {"knn", "svm", "softmax", "two_layer_net", "fc_net", "optim", "batchnorm",
                      "dropout", "conv", "pytorch", "tensorflow"}
+
+
+def todo_prompt_above(lines: list[str], start: int) -> list[str]:
+    """The comment lines right above line `start` (1-based) of a source, top to bottom."""
+    prompt = []
+    for line in reversed(lines[:start - 1]):
+        if not line.lstrip().startswith("#"):
+            break
+        prompt.insert(0, line.strip())
+    return prompt
+
+
+@pytest.mark.parametrize("module", PACKAGE_MODULES)
+def test_every_solution_block_has_the_tasks_todo_prompt_above_it(module):
+    """The kit keeps the comments above START: each block must say there what to write."""
+    text = (config.REPO_ROOT / module).read_text()
+    lines = text.splitlines()
+    missing = [f"{module}:{start}" for start, _ in starter.solution_blocks(text, module)
+               if not any(ln.startswith("# TODO") for ln in todo_prompt_above(lines, start))]
+    assert not missing, f"solution blocks without a `# TODO` prompt right above START: {missing}"
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -339,6 +354,38 @@ def test_real_kit_holds_what_students_need_and_no_maintainer_tools(kit):
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 assert cell["outputs"] == [] and cell["execution_count"] is None, path
+
+
+# The cells a student writes in these notebooks (the course's TODO cells: tuning loops, the
+# final models, the framework notebooks' training cells); tagged `solution` in the workbook.
+SOLUTION_CELLS = {
+    "assignment1/knn.ipynb": 1, "assignment1/svm.ipynb": 1, "assignment1/softmax.ipynb": 1,
+    "assignment1/two_layer_net.ipynb": 2, "assignment1/features.ipynb": 4,
+    "assignment2/FullyConnectedNets.ipynb": 2, "assignment2/BatchNormalization.ipynb": 0,
+    "assignment2/Dropout.ipynb": 0, "assignment2/ConvolutionalNetworks.ipynb": 0,
+    "assignment2/PyTorch.ipynb": 4, "assignment2/TensorFlow.ipynb": 3,
+}
+
+
+def test_real_kit_notebooks_ask_for_the_students_cells_with_a_prompt(kit):
+    assert kit.warnings == []      # no marked cell without its tag, no untagged inline answer
+    for path in sorted(kit.dest.glob("assignment*/*.ipynb")):
+        notebook = path.relative_to(kit.dest).as_posix()
+        stubbed = []
+        for index, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if starter.SOLUTION_TAG not in cell["metadata"].get("tags", []):
+                continue
+            lines = "".join(cell["source"]).splitlines()
+            (start, end), = starter.solution_blocks("\n".join(lines), notebook)
+            assert end == start + 2 and lines[start].strip().startswith(
+                f"raise NotImplementedError('{starter._notebook_task(notebook)}: "), (notebook, index)
+            assert any(ln.startswith("# TODO") for ln in todo_prompt_above(lines, start)), \
+                f"{notebook}: cell {index} has no `# TODO` prompt above START"
+            stubbed.append(index)
+        if notebook in SOLUTION_CELLS:
+            assert len(stubbed) == SOLUTION_CELLS[notebook], (notebook, stubbed)
+    assert set(SOLUTION_CELLS) <= {p.relative_to(kit.dest).as_posix()
+                                   for p in kit.dest.glob("assignment*/*.ipynb")}
 
 
 def test_real_kit_blocks_are_exactly_the_stubs(kit):

@@ -35,3 +35,16 @@ def test_center_square_cuts_the_middle():
     assert np.array_equal(center_square(img, 3), img[1:4, 2:5])
     with pytest.raises(ValueError, match="cannot cut a 6x6"):
         center_square(img, 6)
+
+
+def test_show_image_table_draws_pixels_and_maps_row_by_row():
+    rgb = np.zeros((4, 5, 3), np.uint8)
+    saliency = np.random.default_rng(0).random((4, 5))
+    fig = vis_utils.show_image_table([[rgb, saliency, rgb], [saliency]],
+                                     [["a", "b", "c"], ["d"]], cmap="hot", title="t")
+    axes = fig.axes
+    assert len(axes) == 6 and fig._suptitle.get_text() == "t"
+    assert [ax.get_title() for ax in axes] == ["a", "b", "c", "d", "", ""]
+    assert [len(ax.images) for ax in axes] == [1, 1, 1, 1, 0, 0]   # the short row: empty cells
+    assert axes[1].images[0].get_cmap().name == "hot"
+    plt.close(fig)

@@ -12,14 +12,18 @@ Scoring is all or nothing: a task scores its 10 points when every one of its tes
 else 0; "passed" shows the progress. Skipped tests do not count. Tasks build on each other
 (the assignment 2 networks use the layers), so a task can fail because of another one. A
 module of the copy that does not import fails only the tests that import it; a task without
-tests yet is listed as such and not scored. The exit status is 0 when every scored task has
-full marks, 1 when one does not, 2 when the copy could not be graded at all.
+tests yet is listed as such and not scored, and so is a notebook task (NOTEBOOK_TASKS in
+tests/conftest.py: the student's work is all in notebook cells, e.g. `features`, whose package
+code the course gives), which the table says to grade by reading its notebook. The exit status
+is 0 when every scored task has full marks, 1 when one does not, 2 when the copy could not be
+graded at all.
 
 The grader runs the student's code: grade copies you do not trust in a sandbox.
 
 `python -m workbook.grade --report FILE` scores an existing JUnit report of our tests (the
 unit run writes one in `make test`), and `--kit-check FILE` is the CI check: the solutions
-(that report) have every task in full, and a freshly built kit has every task at zero.
+(that report) have every task in full, and a freshly built kit has every task at zero (every
+scored task must have solution blocks in the package for the kit to stub).
 """
 from __future__ import annotations
 
@@ -75,6 +79,7 @@ class Grade:
     ungraded: int = 0                       # tests that belong to no task
     ungraded_errors: list[str] = field(default_factory=list)   # ungraded files that did not import
     problem: str = ""                       # why the copy could not be graded, if it could not
+    notebook_tasks: tuple[str, ...] = ()    # graded by reading the notebook, not by tests
 
     @property
     def scored(self) -> list[TaskResult]:
@@ -94,6 +99,10 @@ class Grade:
                 note = _shorten(r.note) + skipped if r.failed else skipped.strip()
                 rows.append(f"{r.task:<18} {r.passed:>4}/{r.total:<3} {r.points:>3}/{POINTS:<3}  "
                             f"{note}".rstrip())
+            elif r.task in self.notebook_tasks:
+                notebook = starter.TASK_NOTEBOOKS.get(r.task, "its notebook")
+                rows.append(f"{r.task:<18} {'-':>8} {'-':>7}  not graded by tests: the work is in "
+                            f"the cells of {notebook}; read them")
             else:
                 rows.append(f"{r.task:<18} {'-':>8} {'-':>7}  no tests yet")
         got, out_of = sum(r.points for r in self.scored), POINTS * len(self.scored)
@@ -118,6 +127,12 @@ def load_suite(tests_dir: Path):
     return module
 
 
+def empty_grade(suite) -> Grade:
+    """A Grade with every task of the suite and nothing scored yet."""
+    return Grade({task: TaskResult(task) for task in suite.TASKS},
+                 notebook_tasks=tuple(getattr(suite, "NOTEBOOK_TASKS", ())))
+
+
 def _first_line(element) -> str:
     message = (element.get("message") or "").strip()
     if message in ("", "collection failure") or message.startswith("failed on"):
@@ -128,7 +143,7 @@ def _first_line(element) -> str:
 
 def parse_report(xml_path: Path, suite) -> Grade:
     """Score a JUnit XML report (pytest --junitxml, junit_family=xunit1) of the suite's tests."""
-    grade = Grade({task: TaskResult(task) for task in suite.TASKS})
+    grade = empty_grade(suite)
     for case in ET.parse(xml_path).getroot().iter("testcase"):
         props = {p.get("name"): p.get("value") for p in case.iter("property")}
         failure = case.find("failure")
@@ -203,7 +218,7 @@ def grade(student: Path, tests_dir: Path = REPO_ROOT / "tests", timeout: float =
     """Run the suite in tests_dir against student/cs231n and score it by task."""
     student, tests_dir = Path(student).resolve(), Path(tests_dir).resolve()
     suite = load_suite(tests_dir)
-    empty = Grade({task: TaskResult(task) for task in suite.TASKS})
+    empty = empty_grade(suite)
     if not (student / "cs231n" / "__init__.py").is_file():
         empty.problem = f"{student}/cs231n/__init__.py not found: DIR is the copy's top folder"
         return empty
@@ -279,8 +294,10 @@ def kit_check(solutions_report: Path | None, tests_dir: Path = REPO_ROOT / "test
         problems.append(f"kit: the grader exited with {result.exit_status}, not 1")
     for r in result.scored:
         if r.task not in stubbed:
-            print(f"note: {r.task} has no solution block in the package, so the kit cannot ask "
-                  f"for it ({r.passed}/{r.total} pass in the kit)")
+            problems.append(f"kit: {r.task} has graded tests but no solution block in the package, "
+                            f"so the kit cannot ask for it ({r.passed}/{r.total} pass in the kit): "
+                            f"mark its code, or list it in NOTEBOOK_TASKS and its tests in "
+                            f"UNGRADED (tests/conftest.py)")
             continue
         if r.points:
             problems.append(f"kit: {r.task} scores {r.points}/{POINTS} although its code is "
@@ -294,7 +311,7 @@ def kit_check(solutions_report: Path | None, tests_dir: Path = REPO_ROOT / "test
     for problem in problems:
         print(f"KIT CHECK FAILED: {problem}")
     if not problems:
-        print("kit check passed: the solutions score every task in full, the kit every stubbed "
+        print("kit check passed: the solutions score every task in full, the kit every scored "
               "task at zero")
     return 1 if problems else 0
 

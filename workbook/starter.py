@@ -76,7 +76,6 @@ STUB_TASKS: list[tuple[str, str | None, str, str | None]] = [
     ("cs231n/classifiers/linear_classifier.py", None, "svm", None),
     ("cs231n/classifiers/softmax.py", None, "softmax", None),
     ("cs231n/classifiers/neural_net.py", None, "two_layer_net", None),
-    ("cs231n/features.py", None, "features", None),
     ("cs231n/layers.py", r"^(affine|relu)_|^(svm|softmax)_loss$", "fc_net", None),
     ("cs231n/layers.py", r"^spatial_(batch|group)norm_", "batchnorm", CONV),
     ("cs231n/layers.py", r"^(batchnorm|layernorm)_", "batchnorm", None),
@@ -90,8 +89,8 @@ STUB_TASKS: list[tuple[str, str | None, str, str | None]] = [
     ("cs231n/solver.py", None, "fc_net", None),
     ("cs231n/classifiers/cnn.py", None, "conv", None),
     ("cs231n/fast_layers.py", None, "conv", None),
-    ("cs231n/a2_pytorch.py", None, "pytorch", None),
-    ("cs231n/a2_tensorflow.py", None, "tensorflow", None),
+    ("cs231n/cifar10_pytorch.py", None, "pytorch", None),
+    ("cs231n/cifar10_tensorflow.py", None, "tensorflow", None),
     ("cs231n/rnn_layers.py", r"lstm", "lstm", None),
     ("cs231n/rnn_layers.py", None, "rnn", None),
     ("cs231n/classifiers/rnn.py", None, "captioning", None),
@@ -109,7 +108,8 @@ STUB_TASKS: list[tuple[str, str | None, str, str | None]] = [
 # What the kit holds besides cs231n/, assignment*/ and its own README.md and Makefile.
 COPIED_FILES = ["requirements.txt", "pyproject.toml", "setup.py"]
 MAINTAINER_TOOLS = {"run_notebooks.py", "starter.py", "grade.py", "kit"}   # under workbook/
-TOOLING_TESTS = {"test_results.py", "test_starter.py", "test_grade.py", "test_run_notebooks.py"}
+TOOLING_TESTS = {"test_results.py", "test_starter.py", "test_starter_frameworks.py", "test_grade.py",
+                 "test_run_notebooks.py"}
 _BUILD_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "*.c",
                                      ".ipynb_checkpoints", ".pytest_cache")
 

@@ -120,6 +120,17 @@ class ThreeLayerConvNet:
         self.params: dict[str, np.ndarray] = {}
         self.reg = reg
         self.dtype = dtype
+        #######################################################################
+        # TODO: Initialize the weights and biases of the three-layer          #
+        # convolutional network: weights from a Gaussian of mean 0 and        #
+        # standard deviation weight_scale, biases zero. Store them in         #
+        # self.params: the convolution's "W1" (F, C, filter_size,             #
+        # filter_size) and "b1" (F,); the hidden affine layer's "W2" and      #
+        # "b2", whose inputs are the F * H/2 * W/2 values of the pooled       #
+        # output (the convolution keeps H and W, the 2x2 pool halves them);   #
+        # the output affine layer's "W3" (hidden_dim, num_classes) and "b3"   #
+        # (num_classes,).                                                     #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.params["W1"] = weight_scale * np.random.randn(num_filters, C, filter_size, filter_size)
         self.params["b1"] = np.zeros(num_filters)
@@ -154,6 +165,12 @@ class ThreeLayerConvNet:
         pool_param = dict(POOL_2X2)
 
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass of the three-layer convolutional   #
+        # network, conv - relu - 2x2 max pool - affine - relu - affine, with  #
+        # the sandwich layers of cs231n.layer_utils. Store the (N, K) class   #
+        # scores of X in scores and keep the caches for the backward pass.    #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         pooled, pool_cache = conv_relu_pool_forward(X, W1, b1, conv_param, pool_param)
         hidden, hidden_cache = affine_relu_forward(pooled, W2, b2)
@@ -163,6 +180,13 @@ class ThreeLayerConvNet:
             return scores
 
         loss, grads = 0, {}
+        #######################################################################
+        # TODO: Implement the backward pass. Compute the softmax loss of the  #
+        # scores plus the L2 regularization 0.5 * self.reg * (the sum of the  #
+        # squares of W1, W2 and W3), and store it in loss. Store the gradient #
+        # of every parameter in grads, under its name in self.params, with    #
+        # self.reg * W added to the gradient of each weight.                  #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * sum(np.sum(W * W) for W in (W1, W2, W3))
@@ -194,6 +218,14 @@ def _conv_block_forward(x: np.ndarray, w: np.ndarray, b: np.ndarray, gamma: np.n
     - cache: object to give to _conv_block_backward
     """
     out, cache = None, None
+    ###########################################################################
+    # TODO: Implement one convolutional layer of DeepConvNet,                 #
+    # conv - [spatial batchnorm] - relu - [2x2 max pool]: batch norm when     #
+    # bn_param is not None, pooling when pool_param is not None. The conv     #
+    # sandwich layers of cs231n.layer_utils cover the four cases. Store the   #
+    # output in out, and in cache the sandwich's cache together with which    #
+    # case ran (the backward pass needs to know).                             #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     if bn_param is None and pool_param is None:
         out, cache = conv_relu_forward(x, w, b, conv_param)
@@ -223,6 +255,12 @@ def _conv_block_backward(dout: np.ndarray, cache: tuple) -> tuple:
     - dgamma, dbeta: (F,) each, or None when there is no batchnorm
     """
     dx, dw, db, dgamma, dbeta = None, None, None, None, None
+    ###########################################################################
+    # TODO: Implement the backward pass of _conv_block_forward with the       #
+    # backward function of the sandwich layer the forward pass used. Store    #
+    # the results in dx, dw and db, and in dgamma and dbeta (they stay None   #
+    # without batch norm).                                                    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     batchnorm, pool, sandwich_cache = cache
     if batchnorm:
@@ -310,6 +348,17 @@ class DeepConvNet:
         self.num_layers = self.num_conv_layers + len(hidden_dims) + 1
         self.params: dict[str, np.ndarray] = {}
         rng = np.random.RandomState(seed) if seed is not None else np.random
+        #######################################################################
+        # TODO: Initialize the parameters and store them in self.params,      #
+        # layer by layer, the convolutions first: "Wi" and "bi" for layer i,  #
+        # plus "gammai" (ones) and "betai" (zeros) for every layer but the    #
+        # last when use_batchnorm. _weight_shapes gives the shapes of W1,     #
+        # ..., WL. Draw the weights from rng: with standard deviation         #
+        # weight_scale when it is given, else He initialization               #
+        # sqrt(2 / fan_in), except 0.1 * sqrt(1 / fan_in) for the last layer  #
+        # (fan_in is C * 3 * 3 for a convolution, the number of inputs for an #
+        # affine layer). Biases zero.                                         #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         def std(fan_in: int, last: bool) -> float:
             if weight_scale is not None:
@@ -381,6 +430,15 @@ class DeepConvNet:
         pool_param = dict(POOL_2X2)
 
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass, computing the class scores of X:  #
+        # the convolutional layers with _conv_block_forward (the last one of  #
+        # each block pools; self._bn_param(i) for layer i), dropout if the    #
+        # network uses it, the hidden affine layers with                      #
+        # affine_norm_relu_forward (batch norm if used, and dropout after     #
+        # each if used), then the output affine layer. Store the (N, K)       #
+        # scores in scores and keep every cache for the backward pass.        #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         p = self.params
         caches = {}
@@ -405,6 +463,14 @@ class DeepConvNet:
             return scores
 
         loss, grads = 0.0, {}
+        #######################################################################
+        # TODO: Implement the backward pass. Compute the softmax loss of the  #
+        # scores plus the L2 regularization 0.5 * self.reg * sum(W**2) over   #
+        # all weights, and store it in loss. Backpropagate through the layers #
+        # in reverse order and store the gradient of every parameter in       #
+        # grads, under its name in self.params, with self.reg * W added to    #
+        # the gradient of each weight.                                        #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         def store(i: int, dw, db, dgamma, dbeta) -> None:
             grads[f"W{i}"], grads[f"b{i}"] = dw, db

@@ -61,6 +61,13 @@ class TwoLayerNet:
             check_int(value, name)
         self.params: dict[str, np.ndarray] = {}
         self.reg = reg
+        #######################################################################
+        # TODO: Initialize the weights and biases of the two-layer net:       #
+        # weights from a Gaussian of mean 0 and standard deviation            #
+        # weight_scale, biases zero. Store them in self.params, the first     #
+        # layer's as "W1" (D, H) and "b1" (H,), the second layer's as "W2"    #
+        # (H, K) and "b2" (K,).                                               #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.params["W1"] = weight_scale * np.random.randn(input_dim, hidden_dim)
         self.params["b1"] = np.zeros(hidden_dim)
@@ -81,6 +88,12 @@ class TwoLayerNet:
           the same keys and shapes as self.params
         """
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass of the two-layer net,              #
+        # affine - relu - affine, with the layers of cs231n.layers and        #
+        # cs231n.layer_utils. Store the (N, K) class scores of X in scores,   #
+        # and keep the caches for the backward pass.                          #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         p = self.params
         hidden, hidden_cache = affine_relu_forward(X, p["W1"], p["b1"])
@@ -90,6 +103,15 @@ class TwoLayerNet:
             return scores
 
         loss, grads = 0, {}
+        #######################################################################
+        # TODO: Implement the backward pass of the two-layer net. Compute the #
+        # softmax loss of the scores, add the L2 regularization               #
+        # 0.5 * self.reg * (the sum of the squares of W1 and W2), and store   #
+        # it in loss. Backpropagate with the layers' backward functions and   #
+        # store the gradient of every parameter in grads, under its name in   #
+        # self.params; the regularization adds self.reg * W to the gradient   #
+        # of each weight.                                                     #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         loss, dscores = softmax_loss(scores, y)
         loss += 0.5 * self.reg * (np.sum(p["W1"] ** 2) + np.sum(p["W2"] ** 2))
@@ -147,6 +169,16 @@ class FullyConnectedNet:
         self.num_layers = 1 + len(hidden_dims)
         self.dtype = dtype
         self.params: dict[str, np.ndarray] = {}
+        #######################################################################
+        # TODO: Initialize the parameters of the network and store them in    #
+        # self.params. Layer i (1 to L) has weights "Wi" and biases "bi": W1  #
+        # (D, H1) and b1 (H1,) for the first hidden layer, and so on to the   #
+        # last layer, whose outputs are the num_classes scores. Weights from  #
+        # a Gaussian of mean 0 and standard deviation weight_scale, biases    #
+        # zero. With normalization, each hidden layer i also has a scale      #
+        # "gammai" (ones) and a shift "betai" (zeros) of its width; the       #
+        # output layer has none.                                              #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         dims = [input_dim, *hidden_dims, num_classes]
         for i in range(1, self.num_layers + 1):
@@ -198,6 +230,14 @@ class FullyConnectedNet:
                 bn_param["mode"] = mode
 
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass of the network, computing the      #
+        # class scores of X: {affine - [batch/layer norm] - relu - [dropout]} #
+        # for each hidden layer (affine_norm_relu_forward does one, with      #
+        # self.bn_params[i - 1] for layer i and self.dropout_param), then the #
+        # output affine layer. Store the (N, K) scores in scores and keep the #
+        # cache of every layer for the backward pass.                         #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         p = self.params
         L = self.num_layers
@@ -214,6 +254,15 @@ class FullyConnectedNet:
             return scores
 
         loss, grads = 0.0, {}
+        #######################################################################
+        # TODO: Implement the backward pass of the network. Compute the       #
+        # softmax loss of the scores plus the L2 regularization               #
+        # 0.5 * self.reg * sum(W**2) over all weight matrices (not the        #
+        # biases, gammas or betas), and store it in loss. Backpropagate       #
+        # through the layers in reverse order and store the gradient of every #
+        # parameter in grads, under its name in self.params; add self.reg * W #
+        # to the gradient of each weight.                                     #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         loss, dscores = softmax_loss(scores, y)
         dhidden, grads[f"W{L}"], grads[f"b{L}"] = affine_backward(dscores, caches[L])

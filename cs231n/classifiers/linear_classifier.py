@@ -86,8 +86,9 @@ class LinearClassifier:
             # y_batch; after sampling X_batch should have shape (batch_size, dim)   #
             # and y_batch should have shape (batch_size,)                           #
             #                                                                       #
-            # Hint: Use np.random.choice to generate indices. Sampling with         #
-            # replacement is faster than sampling without replacement.              #
+            # Hint: the `batches` iterator above gives the indices of each batch    #
+            # (next(batches)), sampled with or without replacement as the           #
+            # `replace` argument says.                                              #
             #########################################################################
             # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 

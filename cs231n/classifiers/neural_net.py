@@ -211,7 +211,7 @@ class TwoLayerNet:
         iterations_per_epoch = max(num_train // batch_size, 1)
         velocity = {name: np.zeros_like(value) for name, value in self.params.items()}
 
-        # Use SGD to optimize the parameters in self.model
+        # Use SGD (with momentum) to optimize the parameters in self.params
         loss_history = []
         train_acc_history = []
         val_acc_history = []
@@ -222,7 +222,9 @@ class TwoLayerNet:
 
             #########################################################################
             # TODO: Create a random minibatch of training data and labels, storing  #
-            # them in X_batch and y_batch respectively.                             #
+            # them in X_batch and y_batch respectively. Take its indices from the   #
+            # `batches` iterator above (next(batches)): it samples with or without  #
+            # replacement, as the `replace` argument says.                          #
             #########################################################################
             # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
@@ -239,8 +241,10 @@ class TwoLayerNet:
             #########################################################################
             # TODO: Use the gradients in the grads dictionary to update the         #
             # parameters of the network (stored in the dictionary self.params)      #
-            # using stochastic gradient descent. You'll need to use the gradients   #
-            # stored in the grads dictionary defined above.                         #
+            # using stochastic gradient descent with momentum: for each parameter,  #
+            # first velocity[name] = momentum * velocity[name] - learning_rate *    #
+            # grads[name], then add velocity[name] to the parameter. With the       #
+            # default momentum = 0 this is plain SGD.                               #
             #########################################################################
             # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 

@@ -158,6 +158,22 @@ class CaptioningRNN:
         mask = captions_out != self._null
 
         loss, grads = 0.0, {}
+        #######################################################################
+        # TODO: Implement the forward and backward passes of the              #
+        # CaptioningRNN. Forward: (1) project the image features to the       #
+        # initial hidden state h0 (N, H) with the affine layer W_proj,        #
+        # b_proj; (2) embed the words of captions_in, (N, T) -> (N, T, W),    #
+        # with W_embed; (3) run the vanilla RNN or the LSTM (self.cell_type)  #
+        # over them, giving the hidden states (N, T, H); (4) score the        #
+        # vocabulary at every step with the temporal affine layer W_vocab,    #
+        # b_vocab, (N, T, V); (5) the temporal softmax loss against           #
+        # captions_out, with mask leaving out the <NULL> targets. Store the   #
+        # loss in loss.                                                       #
+        #                                                                     #
+        # Backward: the backward functions in reverse order; store the        #
+        # gradient of every parameter in grads, under its name in             #
+        # self.params. No regularization.                                     #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         p = self.params
         recurrent_forward, recurrent_backward = {
@@ -206,6 +222,17 @@ class CaptioningRNN:
         N = features.shape[0]
         captions = self._null * np.ones((N, max_length), dtype=np.int32)
 
+        #######################################################################
+        # TODO: Implement greedy sampling. The initial hidden state is the    #
+        # projection of the features (an LSTM's cell state starts at zero)    #
+        # and the first input word is <START> (self._start). At each step t,  #
+        # embed the current words, take one step of the RNN or the LSTM       #
+        # (rnn_step_forward or lstm_step_forward), score the vocabulary with  #
+        # W_vocab and b_vocab, and take the most likely word: write it to     #
+        # captions[:, t] and feed it in at the next step. A row ends once it  #
+        # has written <END> (self._end): its later positions stay <NULL>, and #
+        # the loop may stop when every row has ended.                         #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         p = self.params
         h, _ = affine_forward(features, p["W_proj"], p["b_proj"])

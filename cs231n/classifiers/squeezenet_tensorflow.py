@@ -15,16 +15,11 @@ output row for odd sizes): `MaxPoolCeil` pads the bottom/right edge with -inf as
 """
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its C++ logs quiet
-
 from pathlib import Path
 
-import keras
 import numpy as np
-import tensorflow as tf
 
+from cs231n._tensorflow import keras, tf  # TensorFlow without its start-up lines
 from cs231n.classifiers.squeezenet_weights import (
     FEATURE_LAYERS,
     NUM_CLASSES,

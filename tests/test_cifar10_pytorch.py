@@ -1,5 +1,5 @@
-"""a2_pytorch: shapes and parameter counts, barebones == Module == Sequential, SGD steps, data, open-ended."""
-import itertools
+"""cifar10_pytorch: shapes and parameter counts, barebones == Module == Sequential, SGD steps,
+loaders, open-ended model and training; the starter-kit version asks for each task."""
 import math
 
 import numpy as np
@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from cs231n import a2_pytorch as P
+from cs231n import cifar10_pytorch as P
 
 pytestmark = pytest.mark.a2
 CPU = torch.device("cpu")
@@ -163,12 +163,6 @@ def test_train_part2_records_loss_and_validation_accuracy():
     assert all(0 <= a <= 1 for _, a in history["val_acc"])
 
 
-def test_train_loop_stops_at_a_non_finite_loss():
-    losses = iter([2.0, float("nan")])
-    with pytest.raises(FloatingPointError, match="iteration 1"):
-        P.train_loop(lambda x, y: next(losses), lambda: 0.5, lambda: [(0, 0)] * 3, per_epoch=3)
-
-
 def test_check_accuracy_counts_correct_predictions():
     y = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
     loader = DataLoader(TensorDataset(F.one_hot(y, 10).float(), y), batch_size=4)
@@ -180,26 +174,6 @@ def test_check_accuracy_counts_correct_predictions():
 
 
 # --------------------------------------------------------------------------- data
-
-def test_channel_mean_std_matches_numpy():
-    X = np.random.randn(5, 4, 3, 2) * [1.0, 2.0] + [3.0, -1.0]
-    mean, std = P.channel_mean_std(X)
-    assert np.allclose(mean, X.reshape(-1, 2).mean(0)) and np.allclose(std, X.reshape(-1, 2).std(0))
-    mean1, _ = P.channel_mean_std(X.transpose(0, 3, 1, 2), channel_axis=1)
-    assert np.allclose(mean, mean1)
-    with pytest.raises(ValueError, match="4-D"):
-        P.channel_mean_std(X[0])
-
-
-def test_load_cifar10_normalizes_with_training_statistics():
-    data = P.load_cifar10(num_training=1000, num_validation=0, num_test=100)
-    assert data["X_train"].shape == (1000, 3, 32, 32) and data["X_train"].dtype == np.float32
-    assert data["X_test"].shape == (100, 3, 32, 32) and data["y_train"].dtype == np.int64
-    assert np.allclose(data["X_train"].mean(axis=(0, 2, 3)), 0, atol=1e-4)
-    assert np.allclose(data["X_train"].std(axis=(0, 2, 3)), 1, atol=1e-4)
-    nhwc = P.load_cifar10(num_training=1000, num_validation=0, num_test=100, channels_first=False)
-    assert np.array_equal(nhwc["X_test"], data["X_test"].transpose(0, 2, 3, 1))
-
 
 def test_loaders_batch_and_shuffle_reproducibly():
     data = {f"X_{s}": np.random.randn(10, 3, 4, 4).astype(np.float32) for s in ("train", "val", "test")}
@@ -252,14 +226,6 @@ def test_augment_batch_varies_the_shift():
     assert len({tuple(o.flatten()[:3].tolist()) for o in out}) > 20  # many different crops/flips
 
 
-def test_one_cycle_lr_warms_up_then_decays_to_zero():
-    lrs = [P.one_cycle_lr(s, 100, 0.4, warmup_frac=0.2) for s in range(100)]
-    assert lrs[0] == pytest.approx(0.02) and lrs[19] == pytest.approx(0.4)
-    assert max(lrs) == pytest.approx(0.4) and lrs[-1] == pytest.approx(0.4 / 80)
-    assert all(a <= b for a, b in itertools.pairwise(lrs[:20]))
-    assert all(a >= b for a, b in itertools.pairwise(lrs[19:]))
-
-
 def test_predict_scores_with_flip_tta_averages_the_two_views():
     model = P.CifarNet(widths=(4, 8, 8), stem_width=4).eval()
     X = torch.randn(5, 3, 16, 16)
@@ -287,5 +253,57 @@ def test_train_open_ended_fits_a_tiny_problem(bf16):
         P.train_open_ended(model, data, batch_size=128, device=CPU)
 
 
-def test_fast_bf16_is_a_bool():
-    assert isinstance(P.fast_bf16(CPU), bool)
+@pytest.mark.parametrize("amx, expected", [(lambda: True, True), (lambda: False, False), (None, False)])
+def test_fast_bf16_on_a_cpu_follows_the_amx_units(monkeypatch, amx, expected):
+    if amx is None:
+        monkeypatch.delattr(torch.cpu, "_is_amx_tile_supported", raising=False)
+    else:
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", amx, raising=False)
+    assert P.fast_bf16(CPU) is expected
+
+
+def test_open_ended_optimizer_decays_the_weights_only():
+    model = P.CifarNet(widths=(4, 8, 8), stem_width=4)
+    optimizer = P.open_ended_optimizer(model, learning_rate=0.3, momentum=0.8, weight_decay=1e-3)
+    decayed, free = optimizer.param_groups
+    assert decayed["weight_decay"] == 1e-3 and free["weight_decay"] == 0.0
+    assert all(p.ndim > 1 for p in decayed["params"]) and all(p.ndim == 1 for p in free["params"])
+    assert len(decayed["params"]) + len(free["params"]) == len(list(model.parameters()))
+    assert decayed["nesterov"] and decayed["momentum"] == 0.8 and decayed["lr"] == 0.3
+
+
+def test_open_ended_step_is_one_nesterov_sgd_step_with_label_smoothing():
+    import copy
+    model = P.CifarNet(widths=(4, 8, 8), stem_width=4).train()
+    reference = copy.deepcopy(model)
+    x, y = torch.randn(6, 3, 16, 16), torch.randint(0, 10, (6,))
+    optimizer = P.open_ended_optimizer(model, learning_rate=1.0, momentum=0.9, weight_decay=0.1)
+    loss = P.open_ended_step(model, optimizer, x, y, lr=0.05, label_smoothing=0.2)
+    expected = F.cross_entropy(reference(x), y, label_smoothing=0.2)
+    expected.backward()
+    assert loss == pytest.approx(expected.item(), rel=1e-5)
+    assert all(group["lr"] == 0.05 for group in optimizer.param_groups)
+    for p, r in zip(model.parameters(), reference.parameters(), strict=True):
+        grad = r.grad + 0.1 * r.detach() if r.ndim > 1 else r.grad  # decay on weights only
+        # first Nesterov step: velocity = grad, update = lr * (grad + momentum * velocity)
+        assert torch.allclose(p.detach(), r.detach() - 0.05 * 1.9 * grad, atol=1e-6)
+
+
+def test_augmented_batches_takes_the_first_batches_channels_last():
+    loader = DataLoader(TensorDataset(torch.randn(10, 3, 8, 8), torch.arange(10)), batch_size=2)
+    out = list(P.augmented_batches(loader, 3, CPU, pad=1, generator=torch.Generator().manual_seed(0)))
+    assert [y.tolist() for _, y in out] == [[0, 1], [2, 3], [4, 5]]
+    assert all(x.shape == (2, 3, 8, 8) and x.is_contiguous(memory_format=torch.channels_last)
+               for x, _ in out)
+
+
+def test_train_epoch_steps_at_the_given_rates_and_stops_at_a_nan():
+    model = P.CifarNet(widths=(4, 4, 4), stem_width=4, num_classes=2)
+    optimizer = P.open_ended_optimizer(model, learning_rate=0.1)
+    batches = [(torch.randn(4, 3, 8, 8), torch.tensor([0, 1, 0, 1]))] * 5
+    losses = P.train_epoch(model, optimizer, batches, lrs=[0.01, 0.02, 0.03])
+    assert len(losses) == 3 and all(math.isfinite(v) for v in losses)
+    assert optimizer.param_groups[0]["lr"] == 0.03
+    bad = [(torch.full((4, 3, 8, 8), float("nan")), torch.tensor([0, 1, 0, 1]))]
+    with pytest.raises(FloatingPointError, match="iteration 7"):
+        P.train_epoch(model, optimizer, bad, lrs=[0.01], first_step=7)

@@ -1,4 +1,4 @@
-"""Assignment 2, PyTorch: the same networks at three levels of abstraction, and a fast CIFAR-10 model.
+"""CIFAR-10 in PyTorch (assignment 2): the same networks at three levels of abstraction, and a fast model.
 
 - Part II, barebones: parameters are raw tensors with ``requires_grad=True``; the forward
   passes `two_layer_fc` and `three_layer_convnet` are plain functions, autograd computes the
@@ -9,87 +9,41 @@
 - Part V, open-ended: `CifarNet`, a small VGG-like net (conv-pool-batchnorm-GELU groups) trained by
   `train_open_ended` with augmentation, label smoothing, Nesterov SGD and a one-cycle schedule.
 
-Data is CIFAR-10 from `cs231n.data_utils` (course split 49k / 1k / 10k), normalized with per-channel
-statistics of the training split and batched with ``torch.utils.data``. Every function takes a
-``device`` (default: `cs231n.config.torch_device()`, CUDA when present), so the same notebook runs
-on a CPU or a GPU machine.
+Data comes from `cs231n.cifar10_training.load_cifar10` (course split 49k / 1k / 10k, normalized
+per channel with the training split's statistics) and is batched here with ``torch.utils.data``.
+Every function takes a ``device`` (default: `cs231n.config.torch_device()`, CUDA when present), so
+the same notebook runs on a CPU or a GPU machine. This module never imports TensorFlow.
 """
 from __future__ import annotations
 
 import math
-import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
-from tqdm import tqdm
 
 from cs231n import config
-from cs231n.data_utils import get_CIFAR10_splits
+from cs231n.cifar10_training import finite_loss, one_cycle_lr, task_result, train_loop
+from cs231n.progress import progress
 
 Tensor = torch.Tensor
 Params = list[Tensor]
+NOTEBOOK = "assignment2/PyTorch.ipynb"
 
 
 def _device(device) -> torch.device:
     return config.torch_device() if device is None else torch.device(device)
 
 
-def _progress(iterable, total: int, desc: str):
-    """A text progress bar (stdout, updated at most every few seconds to keep notebook outputs small)."""
-    return tqdm(iterable, total=total, desc=desc, file=sys.stdout, mininterval=5.0, ncols=90,
-                ascii=True, leave=False)
-
-
 # --------------------------------------------------------------------------- data
-
-def channel_mean_std(X: np.ndarray, channel_axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel mean and standard deviation of a batch of images.
-
-    Inputs:
-    - X: images, e.g. (N, H, W, C) with channel_axis=-1 or (N, C, H, W) with channel_axis=1
-    - channel_axis: the axis that holds the C channels
-    Returns mean (C,) and std (C,), float64, over all the other axes.
-    """
-    X = np.asarray(X)
-    if X.ndim != 4:
-        raise ValueError(f"channel_mean_std expects 4-D images (N, H, W, C) or (N, C, H, W), got {X.shape}")
-    axes = tuple(a for a in range(4) if a != channel_axis % 4)
-    return X.mean(axis=axes, dtype=np.float64), X.std(axis=axes, dtype=np.float64)
-
-
-def load_cifar10(num_training: int = 49000, num_validation: int = 1000, num_test: int = 10000,
-                 channels_first: bool = True) -> dict:
-    """CIFAR-10 for the framework notebooks: the course split, normalized per channel.
-
-    Train = the first num_training official training images, val = the next num_validation,
-    test = the first num_test test images (the embedded mini bundle has fewer; it says so).
-    Each channel is shifted and scaled by the mean and std of the TRAINING split only.
-
-    Inputs:
-    - num_training, num_validation, num_test: split sizes
-    - channels_first: True for PyTorch's (N, 3, 32, 32), False for TensorFlow's (N, 32, 32, 3)
-    Returns a dict with X_train, X_val, X_test float32 images, y_train, y_val, y_test int64
-    labels (N,), and mean, std (3,) float32: the statistics used.
-    """
-    splits = get_CIFAR10_splits(num_training=num_training, num_validation=num_validation,
-                                num_test=num_test, num_dev=0)
-    mean, std = channel_mean_std(splits["X_train"])
-    data = {"mean": mean.astype(np.float32), "std": std.astype(np.float32)}
-    for name in ("train", "val", "test"):
-        X = ((splits[f"X_{name}"] - mean) / std).astype(np.float32)
-        data[f"X_{name}"] = np.ascontiguousarray(X.transpose(0, 3, 1, 2)) if channels_first else X
-        data[f"y_{name}"] = splits[f"y_{name}"].astype(np.int64)
-    return data
-
 
 def cifar10_loaders(data: dict, batch_size: int = 64, seed: int = 0
                     ) -> tuple[DataLoader, DataLoader, DataLoader]:
-    """DataLoaders over the arrays of `load_cifar10` (channels first).
+    """DataLoaders over the arrays of `cs231n.cifar10_training.load_cifar10` (channels first).
 
     Inputs:
     - data: dict from load_cifar10(channels_first=True)
@@ -99,7 +53,8 @@ def cifar10_loaders(data: dict, batch_size: int = 64, seed: int = 0
     y (B,) int64; only loader_train shuffles.
     """
     def dataset(name):
-        return TensorDataset(torch.from_numpy(data[f"X_{name}"]), torch.from_numpy(data[f"y_{name}"]))
+        return TensorDataset(torch.from_numpy(data[f"X_{name}"]),
+                             torch.from_numpy(data[f"y_{name}"]))
 
     gen = torch.Generator().manual_seed(seed)
     return (DataLoader(dataset("train"), batch_size=batch_size, shuffle=True, generator=gen),
@@ -143,12 +98,19 @@ def three_layer_convnet(x: Tensor, params: Params) -> Tensor:
     """
     conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     scores = None
+    ###########################################################################
+    # TODO: Implement the forward pass of the three-layer ConvNet with        #
+    # torch.nn.functional: a 5x5 convolution with conv_w1 and conv_b1 and     #
+    # zero-padding 2, ReLU, a 3x3 convolution with conv_w2 and conv_b2 and    #
+    # zero-padding 1, ReLU, then `flatten` and the fully connected layer      #
+    # fc_w, fc_b. Store the (N, K) scores in scores.                          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     h1 = F.relu(F.conv2d(x, conv_w1, conv_b1, padding=2))
     h2 = F.relu(F.conv2d(h1, conv_w2, conv_b2, padding=1))
     scores = flatten(h2).mm(fc_w) + fc_b
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return scores
+    return task_result(scores, "three_layer_convnet", NOTEBOOK)
 
 
 def random_weight(shape: Sequence[int], device=None, dtype: torch.dtype = torch.float32) -> Tensor:
@@ -211,6 +173,14 @@ def training_step(model_fn: Callable, x: Tensor, y: Tensor, params: Params,
     - learning_rate: the SGD step size
     Returns the softmax cross-entropy loss of the batch BEFORE the update (a float).
     """
+    loss = None
+    ###########################################################################
+    # TODO: Implement one step of SGD: the scores from model_fn, their        #
+    # softmax cross-entropy loss against y (F.cross_entropy), and its         #
+    # gradients with loss.backward(); then, inside torch.no_grad(), update    #
+    # every parameter in place, w -= learning_rate * w.grad, and set its      #
+    # gradient back to zero. Store the loss tensor in loss.                   #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = F.cross_entropy(model_fn(x, params), y)
     loss.backward()
@@ -219,43 +189,7 @@ def training_step(model_fn: Callable, x: Tensor, y: Tensor, params: Params,
             w -= learning_rate * w.grad
             w.grad.zero_()
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return loss.item()
-
-
-def train_loop(step: Callable, evaluate: Callable[[], float], batches: Callable, per_epoch: int,
-               epochs: int = 1, print_every: int = 100) -> dict:
-    """The loop of train_part2 / train_part34 (shared with the TensorFlow module).
-
-    Inputs:
-    - step: loss = step(x, y), one optimization step on a batch, returning a float
-    - evaluate: acc = evaluate(), the validation accuracy; called every print_every iterations
-      and after the last one
-    - batches: batches() gives an iterable over one epoch's (x, y) batches
-    - per_epoch: how many batches of it to use per epoch
-    - epochs: how many epochs
-    Returns history: "loss" (one float per iteration) and "val_acc" (list of (iteration, acc)).
-    Raises FloatingPointError at the first non-finite loss.
-    """
-    history = {"loss": [], "val_acc": []}
-    t = 0
-    for epoch in range(epochs):
-        bar = _progress(batches(), per_epoch, f"epoch {epoch + 1}/{epochs}")
-        for i, (x, y) in enumerate(bar):
-            if i >= per_epoch:
-                break
-            loss = float(step(x, y))
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"loss is {loss} at iteration {t}: lower the learning rate")
-            history["loss"].append(loss)
-            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-            if t % print_every == 0:
-                bar.clear()  # blank the bar's line, so the messages below get lines of their own
-                print(f"Iteration {t}, loss = {loss:.4f}")
-                history["val_acc"].append((t, evaluate()))
-            t += 1
-        bar.close()
-    history["val_acc"].append((t, evaluate()))
-    return history
+    return task_result(loss, "training_step", NOTEBOOK).item()
 
 
 def _per_epoch(loader: DataLoader, max_iters: int | None) -> int:
@@ -316,6 +250,14 @@ class ThreeLayerConvNet(nn.Module):
 
     def __init__(self, in_channel: int, channel_1: int, channel_2: int, num_classes: int):
         super().__init__()
+        #######################################################################
+        # TODO: Create the layers of the ConvNet: self.conv1, a 5x5 nn.Conv2d #
+        # from in_channel to channel_1 channels with padding 2; self.conv2, a #
+        # 3x3 nn.Conv2d from channel_1 to channel_2 channels with padding 1;  #
+        # self.fc, an nn.Linear from the channel_2 * 32 * 32 features to      #
+        # num_classes. Initialize their weights with nn.init.kaiming_normal_  #
+        # and their biases with zeros.                                        #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.conv1 = nn.Conv2d(in_channel, channel_1, 5, padding=2)
         self.conv2 = nn.Conv2d(channel_1, channel_2, 3, padding=1)
@@ -327,12 +269,17 @@ class ThreeLayerConvNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass with the layers created in         #
+        # __init__: conv1 - ReLU - conv2 - ReLU - flatten - fc. Store the     #
+        # (N, num_classes) scores in scores.                                  #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         x = F.relu(self.conv1(x))
         x = F.relu(self.conv2(x))
         scores = self.fc(flatten(x))
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        return scores
+        return task_result(scores, "ThreeLayerConvNet", NOTEBOOK)
 
 
 def check_accuracy_part34(loader: DataLoader, model: nn.Module, device=None) -> float:
@@ -398,13 +345,20 @@ def three_layer_convnet_sequential(in_channel: int, channel_1: int, channel_2: i
     net blows up on its first steps.
     """
     model = None
+    ###########################################################################
+    # TODO: Build the same ConvNet as an nn.Sequential: nn.Conv2d from        #
+    # in_channel to channel_1 channels (5x5, padding 2), ReLU, nn.Conv2d from #
+    # channel_1 to channel_2 channels (3x3, padding 1), ReLU, Flatten,        #
+    # nn.Linear from channel_2 * 32 * 32 to num_classes; keep PyTorch's       #
+    # default initialization. Store it in model.                              #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     model = nn.Sequential(
         nn.Conv2d(in_channel, channel_1, 5, padding=2), nn.ReLU(),
         nn.Conv2d(channel_1, channel_2, 3, padding=1), nn.ReLU(),
         Flatten(), nn.Linear(channel_2 * 32 * 32, num_classes))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "three_layer_convnet_sequential", NOTEBOOK)
 
 
 def count_params(model: nn.Module) -> int:
@@ -466,6 +420,16 @@ class CifarNet(nn.Module):
         if len(widths) != 3 or min(widths) < 1 or stem_width < 1:
             raise ValueError(f"CifarNet: widths must be 3 positive ints and stem_width positive, "
                              f"got widths={widths}, stem_width={stem_width}")
+        #######################################################################
+        # TODO: Create the layers of the open-ended model: self.stem, a 3x3   #
+        # convolution from 3 to stem_width channels (padding 1, no bias),     #
+        # BatchNorm2d and GELU; self.groups, the three ConvGroups             #
+        # stem_width -> widths[0] -> widths[1] -> widths[2]; self.fc, an      #
+        # nn.Linear from widths[2] to num_classes without bias. Keep          #
+        # logit_scale in self.logit_scale, and initialize the weights of      #
+        # every convolution with Kaiming normal for a ReLU                    #
+        # (nonlinearity="relu").                                              #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         self.stem = nn.Sequential(nn.Conv2d(3, stem_width, 3, padding=1, bias=False),
                                   nn.BatchNorm2d(stem_width), nn.GELU())
@@ -480,11 +444,16 @@ class CifarNet(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass: stem, the three groups, a global  #
+        # max pool over H and W, the fully connected layer, times             #
+        # self.logit_scale. Store the (N, num_classes) scores in scores.      #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         x = self.groups(self.stem(x))
         scores = self.fc(torch.amax(x, dim=(2, 3))) * self.logit_scale  # global max pool
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        return scores
+        return task_result(scores, "CifarNet", NOTEBOOK)
 
 
 def augment_batch(x: Tensor, pad: int = 2, generator: torch.Generator | None = None) -> Tensor:
@@ -504,8 +473,17 @@ def augment_batch(x: Tensor, pad: int = 2, generator: torch.Generator | None = N
     N, C, H, W = x.shape
     if pad < 0 or pad >= min(H, W):
         raise ValueError(f"augment_batch: pad must be in [0, {min(H, W) - 1}], got {pad}")
-    dev = x.device
+    out = None
+    ###########################################################################
+    # TODO: Augment the batch. Shift each image by its own random offset in   #
+    # [-pad, pad] along each axis, the border filled by reflection (pad the   #
+    # batch by pad pixels with mode "reflect", then crop each image's H x W   #
+    # window at its offset), and mirror each image left-right with            #
+    # probability 1/2. Draw every random number with `generator`, on x's      #
+    # device. Store the result, shaped like x, in out.                        #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    dev = x.device
     if pad > 0:
         padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
         dy, dx = torch.randint(0, 2 * pad + 1, (2, N, 1, 1, 1), generator=generator, device=dev)
@@ -515,9 +493,9 @@ def augment_batch(x: Tensor, pad: int = 2, generator: torch.Generator | None = N
         cols = dx + torch.arange(W, device=dev).view(1, 1, 1, W)
         x = x.gather(3, cols.expand(N, C, H, W))
     flip = torch.rand(N, generator=generator, device=dev) < 0.5
-    x = torch.where(flip.view(N, 1, 1, 1), x.flip(3), x)
+    out = torch.where(flip.view(N, 1, 1, 1), x.flip(3), x)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return x
+    return task_result(out, "augment_batch", NOTEBOOK)
 
 
 def predict_scores(model: nn.Module, X, batch_size: int = 500, tta: bool = False, device=None,
@@ -552,16 +530,116 @@ def accuracy(model: nn.Module, X, y, tta: bool = False, device=None, bf16: bool 
     return float((scores.argmax(dim=1) == torch.as_tensor(y)).float().mean())
 
 
-def one_cycle_lr(step: int, total_steps: int, peak_lr: float, warmup_frac: float = 0.2) -> float:
-    """Learning rate of a one-cycle schedule: linear warm-up from 0 to peak_lr over the first
-    warmup_frac of the steps, then linear decay to 0 at total_steps.
+def open_ended_optimizer(model: nn.Module, learning_rate: float = 0.4, momentum: float = 0.9,
+                         weight_decay: float = 5e-4) -> torch.optim.Optimizer:
+    """SGD with Nesterov momentum for the open-ended model.
 
-    Inputs: step in [0, total_steps); returns the learning rate for that step.
+    Weight decay applies to the conv and linear weights only (the parameters with ndim > 1);
+    batchnorm scales and all biases are left free. The learning rate is set per step by
+    `open_ended_step`; `learning_rate` is only the initial value.
+    Returns a torch.optim.SGD over model.parameters() in two groups (decayed, not decayed).
     """
-    warmup = max(1, round(warmup_frac * total_steps))
-    if step < warmup:
-        return peak_lr * (step + 1) / warmup
-    return peak_lr * max(0.0, (total_steps - step) / (total_steps - warmup))
+    optimizer = None
+    ###########################################################################
+    # TODO: Create a torch.optim.SGD with Nesterov momentum over the          #
+    # parameters of the model in two groups: the weights of the convolutions  #
+    # and linear layers (the parameters with ndim > 1) with weight_decay, and #
+    # the rest (biases, batchnorm scales and shifts) with no weight decay.    #
+    # Store it in optimizer.                                                  #
+    ###########################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    decay = [p for p in model.parameters() if p.ndim > 1]
+    rest = [p for p in model.parameters() if p.ndim <= 1]
+    optimizer = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay},
+                                 {"params": rest, "weight_decay": 0.0}],
+                                lr=learning_rate, momentum=momentum, nesterov=True)
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return task_result(optimizer, "open_ended_optimizer", NOTEBOOK)
+
+
+def open_ended_step(model: nn.Module, optimizer: torch.optim.Optimizer, x: Tensor, y: Tensor,
+                    lr: float, label_smoothing: float = 0.2, bf16: bool = False) -> float:
+    """One training step of the open-ended model.
+
+    Sets the optimizer's learning rate to `lr`, computes cross-entropy with label smoothing
+    on model(x) (under bfloat16 autocast when `bf16`, the loss itself in float32), and makes
+    one optimizer step.
+
+    Inputs:
+    - model: in train mode, on x's device
+    - x: (B, 3, H, W) augmented images (channels-last memory layout pays off on a CPU)
+    - y: (B,) int64 labels in [0, K)
+    Returns the loss of the batch BEFORE the update (a float).
+    """
+    loss = None
+    ###########################################################################
+    # TODO: Implement one training step. Set the learning rate of every       #
+    # parameter group of the optimizer to lr; compute the cross-entropy of    #
+    # model(x) against y with label_smoothing, running the model under        #
+    # bfloat16 autocast when bf16 is true (the loss itself in float32); then  #
+    # zero the gradients, backpropagate and take one step of the optimizer.   #
+    # Store the loss tensor in loss.                                          #
+    ###########################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        loss = F.cross_entropy(model(x).float(), y, label_smoothing=label_smoothing)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return task_result(loss, "open_ended_step", NOTEBOOK).item()
+
+
+def augmented_batches(loader: Iterable[tuple[Tensor, Tensor]], per_epoch: int, device: torch.device,
+                      pad: int, generator: torch.Generator) -> Iterator[tuple[Tensor, Tensor]]:
+    """The first per_epoch batches of one pass over `loader`, moved to `device`, the images
+    augmented (`augment_batch`) and in channels-last memory layout.
+
+    Lazy: each batch is augmented when it is asked for, so the random numbers drawn depend
+    only on how many batches were used. Yields x (B, 3, H, W) and y (B,).
+    """
+    for i, (x, y) in enumerate(loader):
+        if i >= per_epoch:
+            break
+        x = augment_batch(x.to(device), pad, generator)
+        yield x.contiguous(memory_format=torch.channels_last), y.to(device)
+
+
+def train_epoch(model: nn.Module, optimizer: torch.optim.Optimizer,
+                batches: Iterable[tuple[Tensor, Tensor]], lrs: Sequence[float],
+                label_smoothing: float = 0.2, bf16: bool = False, first_step: int = 0,
+                desc: str = "") -> list[float]:
+    """One epoch of `open_ended_step`s, the i-th batch at learning rate lrs[i].
+
+    Inputs:
+    - batches: (x (B, 3, H, W), y (B,)) on the model's device; at most len(lrs) are used
+    - lrs: the learning rate of each step
+    - first_step: the index of this epoch's first step, for the error message
+    Returns the losses, one float per step. Raises FloatingPointError at a non-finite loss.
+    """
+    model.train()
+    losses = []
+    # strict=False: the batch iterator may hold more batches than this epoch has steps
+    bar = progress(zip(batches, lrs, strict=False), total=len(lrs), desc=desc)
+    for (x, y), lr in bar:
+        loss = open_ended_step(model, optimizer, x, y, lr, label_smoothing, bf16)
+        losses.append(finite_loss(loss, first_step + len(losses)))
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+    bar.close()
+    return losses
+
+
+def _full_batches(data: dict, batch_size: int, seed: int) -> DataLoader:
+    """A loader over the training split: reshuffled every epoch (seeded), full batches only."""
+    train = TensorDataset(torch.from_numpy(data["X_train"]), torch.from_numpy(data["y_train"]))
+    loader = DataLoader(train, batch_size=batch_size, shuffle=True, drop_last=True,
+                        generator=torch.Generator().manual_seed(seed))
+    if len(loader) == 0:
+        raise ValueError(f"train_open_ended: {len(train)} training images is less than one batch "
+                         f"of {batch_size}; lower batch_size")
+    return loader
 
 
 def train_open_ended(model: nn.Module, data: dict, epochs: int = 10, batch_size: int = 128,
@@ -573,8 +651,9 @@ def train_open_ended(model: nn.Module, data: dict, epochs: int = 10, batch_size:
 
     Recipe: each batch is augmented (`augment_batch`: random translation by up to `pad` pixels
     and horizontal flips); loss = cross-entropy with label smoothing; SGD with Nesterov
-    momentum and weight decay on the conv/linear weights only; `one_cycle_lr` schedule per step;
-    bfloat16 autocast and channels-last memory layout (oneDNN / tensor-core kernels).
+    momentum and weight decay on the conv/linear weights only (`open_ended_optimizer`);
+    `one_cycle_lr` schedule per step; bfloat16 autocast and channels-last memory layout
+    (oneDNN / tensor-core kernels). Each epoch is `train_epoch` over `open_ended_step`s.
 
     Inputs:
     - model: e.g. CifarNet(); moved to the device, trained in place
@@ -591,54 +670,27 @@ def train_open_ended(model: nn.Module, data: dict, epochs: int = 10, batch_size:
     device = _device(device)
     bf16 = fast_bf16(device) if bf16 is None else bf16
     model.to(device).to(memory_format=torch.channels_last)
-    train = TensorDataset(torch.from_numpy(data["X_train"]), torch.from_numpy(data["y_train"]))
-    loader = DataLoader(train, batch_size=batch_size, shuffle=True, drop_last=True,
-                        generator=torch.Generator().manual_seed(seed))
-    if len(loader) == 0:
-        raise ValueError(f"train_open_ended: {len(train)} training images is less than one batch "
-                         f"of {batch_size}; lower batch_size")
+    loader = _full_batches(data, batch_size, seed)
     aug_gen = torch.Generator(device=device).manual_seed(seed)
-    per_epoch = len(loader) if max_iters is None else min(max_iters, len(loader))
+    per_epoch = _per_epoch(loader, max_iters)
     total = epochs * per_epoch
     history = {"loss": [], "lr": [], "val_acc": []}
-    step, images, start = 0, 0, time.perf_counter()
-    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    decay = [p for p in model.parameters() if p.ndim > 1]  # weights; batchnorm scales and biases are free
-    rest = [p for p in model.parameters() if p.ndim <= 1]
-    optimizer = torch.optim.SGD([{"params": decay, "weight_decay": weight_decay},
-                                 {"params": rest, "weight_decay": 0.0}],
-                                lr=learning_rate, momentum=momentum, nesterov=True)
+    start = time.perf_counter()
+    optimizer = open_ended_optimizer(model, learning_rate, momentum, weight_decay)
     for epoch in range(epochs):
-        model.train()
-        bar = _progress(loader, per_epoch, f"epoch {epoch + 1}/{epochs}")
-        for i, (x, y) in enumerate(bar):
-            if i >= per_epoch:
-                break
-            x = augment_batch(x.to(device), pad, aug_gen).contiguous(memory_format=torch.channels_last)
-            y = y.to(device)
-            lr = one_cycle_lr(step, total, learning_rate, warmup_frac)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
-                loss = F.cross_entropy(model(x).float(), y, label_smoothing=label_smoothing)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            loss = loss.item()
-            if not math.isfinite(loss):
-                raise FloatingPointError(f"loss is {loss} at iteration {step}: lower the learning rate")
-            history["loss"].append(loss)
-            history["lr"].append(lr)
-            step, images = step + 1, images + len(y)
-            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-        bar.close()
+        first = epoch * per_epoch
+        lrs = [one_cycle_lr(step, total, learning_rate, warmup_frac)
+               for step in range(first, first + per_epoch)]
+        batches = augmented_batches(loader, per_epoch, device, pad, aug_gen)
+        history["loss"] += train_epoch(model, optimizer, batches, lrs, label_smoothing, bf16, first,
+                                       desc=f"epoch {epoch + 1}/{epochs}")
+        history["lr"] += lrs
         val_acc = accuracy(model, data["X_val"], data["y_val"], tta=True, device=device, bf16=bf16)
         history["val_acc"].append(val_acc)
         print(f"epoch {epoch + 1}/{epochs}: loss {np.mean(history['loss'][-per_epoch:]):.3f}, "
               f"val acc (flip TTA) {val_acc:.3f}, {time.perf_counter() - start:.0f} s")
-    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     history["seconds"] = time.perf_counter() - start
-    history["images_per_second"] = images / history["seconds"]
+    history["images_per_second"] = len(history["loss"]) * batch_size / history["seconds"]
     return history
 
 

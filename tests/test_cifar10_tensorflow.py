@@ -1,16 +1,15 @@
-"""a2_tensorflow: shapes and counts, barebones == Keras, TF == PyTorch with converted weights, training."""
-import os
+"""cifar10_tensorflow: shapes and counts, barebones == Keras, TF == PyTorch with converted weights,
+training; the starter-kit version asks for each task."""
 
 import numpy as np
 import pytest
 import torch
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-tf = pytest.importorskip("tensorflow")  # imported once for the whole file
-keras = pytest.importorskip("keras")
+from cs231n import cifar10_pytorch as P
+from cs231n import cifar10_tensorflow as T  # imports TensorFlow quietly: before tf and keras
+from cs231n.cifar10_training import one_cycle_lr
 
-from cs231n import a2_pytorch as P  # noqa: E402  (after the importorskip lines)
-from cs231n import a2_tensorflow as T  # noqa: E402
+tf, keras = T.tf, T.keras
 
 pytestmark = pytest.mark.a2
 
@@ -227,7 +226,7 @@ def test_augment_batch_only_translates_and_flips_reproducibly():
 def test_one_cycle_schedule_matches_the_pytorch_one():
     schedule = T.OneCycle(0.4, 50, warmup_frac=0.2)
     got = schedule(tf.range(50)).numpy()
-    assert np.allclose(got, [P.one_cycle_lr(s, 50, 0.4, 0.2) for s in range(50)], atol=1e-7)
+    assert np.allclose(got, [one_cycle_lr(s, 50, 0.4, 0.2) for s in range(50)], atol=1e-7)
 
 
 def test_predict_scores_with_flip_tta_averages_the_two_views():
@@ -248,3 +247,24 @@ def test_train_open_ended_fits_a_tiny_problem():
     assert history["loss"][-1] < history["loss"][0] and history["images_per_second"] > 0
     with pytest.raises(ValueError, match="batch"):
         T.train_open_ended(model, data, batch_size=64, verbose=0)
+
+
+def test_open_ended_dataset_batches_augments_and_one_hots():
+    data = {"X_train": np.random.randn(20, 32, 32, 3).astype(np.float32), "y_train": np.arange(20) % 10}
+    dset = T.open_ended_dataset(data, batch_size=8, per_epoch=2, epochs=3, seed=1)
+    batches = list(dset)
+    assert len(batches) == 6  # per_epoch full batches in each of the epochs
+    assert all(x.shape == (8, 32, 32, 3) and y.shape == (8, 10) for x, y in batches)
+    assert all(np.array_equal(y.numpy().sum(axis=1), np.ones(8)) for _, y in batches)
+    again = list(T.open_ended_dataset(data, batch_size=8, per_epoch=2, epochs=3, seed=1))
+    assert all(np.array_equal(a[0].numpy(), b[0].numpy()) for a, b in zip(batches, again, strict=True))
+
+
+def test_compile_open_ended_sets_the_schedule_and_label_smoothing():
+    model = T.cifar_net(widths=(4, 4, 4), stem_width=4)
+    optimizer = T.compile_open_ended(model, total_steps=50, learning_rate=0.4, momentum=0.8,
+                                     label_smoothing=0.1, warmup_frac=0.2)
+    assert model.optimizer is optimizer and optimizer.nesterov
+    assert float(optimizer.momentum) == pytest.approx(0.8)
+    assert float(optimizer.learning_rate) == pytest.approx(one_cycle_lr(0, 50, 0.4, 0.2))
+    assert model.loss.get_config()["label_smoothing"] == pytest.approx(0.1)

@@ -1,4 +1,4 @@
-"""Assignment 2, TensorFlow 2 / Keras 3: the same networks at three levels of abstraction.
+"""CIFAR-10 in TensorFlow 2 / Keras 3 (assignment 2): the same networks at three levels of abstraction.
 
 The 2018 course used TensorFlow 1 (graphs, placeholders, sessions). Here everything is eager
 TensorFlow 2 with Keras 3, teaching the same three levels:
@@ -10,34 +10,32 @@ TensorFlow 2 with Keras 3, teaching the same three levels:
   a Keras optimizer updates them (`train_part34`).
 - Part IV, Sequential and functional APIs: the same nets as ``keras.Sequential`` stacks and
   as functional graphs ``keras.Model(inputs, outputs)``.
-- Part V, open-ended: `cifar_net` (the Keras twin of `cs231n.a2_pytorch.CifarNet`) trained with
-  ``model.fit`` by `train_open_ended`.
+- Part V, open-ended: `cifar_net` (the Keras twin of `cs231n.cifar10_pytorch.CifarNet`) trained
+  with ``model.fit`` by `train_open_ended`.
 
 TensorFlow's layouts differ from PyTorch's: images are (N, H, W, C) and convolution kernels
 (HH, WW, C, F). `conv_weight_torch_to_tf` and friends convert between the two, so the two
 frameworks can be checked against each other with the same weights.
+
+What the two frameworks share (data, the training loop, the schedule) is in the numpy-only
+`cs231n.cifar10_training`; this module never imports PyTorch. Importing it also imports
+TensorFlow without its C++ start-up lines (see `cs231n._tensorflow`): import it before
+``import tensorflow`` in a notebook.
 """
 from __future__ import annotations
-
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: keep its C++ logs quiet
 
 import math
 import time
 from collections.abc import Callable, Sequence
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from cs231n.a2_pytorch import load_cifar10 as _load_cifar10
-from cs231n.a2_pytorch import (
-    one_cycle_lr,  # noqa: F401  (re-exported: the same schedule)
-    train_loop,
-)
+from cs231n import cifar10_training
+from cs231n._tensorflow import keras, tf
+from cs231n.cifar10_training import task_result, train_loop
 
 Params = list[tf.Variable]
+NOTEBOOK = "assignment2/TensorFlow.ipynb"
 
 
 def kaiming() -> keras.initializers.Initializer:
@@ -54,12 +52,13 @@ def kaiming() -> keras.initializers.Initializer:
 
 def load_cifar10(num_training: int = 49000, num_validation: int = 1000, num_test: int = 10000) -> dict:
     """CIFAR-10 in TensorFlow's layout: the course split, normalized per channel with the
-    training split's mean and std (see `cs231n.a2_pytorch.load_cifar10`).
+    training split's mean and std (see `cs231n.cifar10_training.load_cifar10`).
 
     Returns a dict with X_train, X_val, X_test (N, 32, 32, 3) float32, y_train, y_val, y_test
     (N,) int64, and mean, std (3,).
     """
-    return _load_cifar10(num_training, num_validation, num_test, channels_first=False)
+    return cifar10_training.load_cifar10(num_training, num_validation, num_test,
+                                         channels_first=False)
 
 
 def cifar10_datasets(data: dict, batch_size: int = 64, seed: int = 0
@@ -167,13 +166,20 @@ def three_layer_convnet(x, params: Params) -> tf.Tensor:
     """
     conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b = params
     scores = None
+    ###########################################################################
+    # TODO: Implement the forward pass of the three-layer ConvNet with tf.nn: #
+    # a 5x5 convolution with conv_w1 (stride 1, zero-padding 2 on each side   #
+    # of H and W) plus conv_b1, ReLU, a 3x3 convolution with conv_w2          #
+    # (padding 1) plus conv_b2, ReLU, then `flatten` and the fully connected  #
+    # layer fc_w, fc_b. Store the (N, K) scores in scores.                    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     pad2, pad1 = [[0, 0], [2, 2], [2, 2], [0, 0]], [[0, 0], [1, 1], [1, 1], [0, 0]]
     h1 = tf.nn.relu(tf.nn.conv2d(x, conv_w1, strides=1, padding=pad2) + conv_b1)
     h2 = tf.nn.relu(tf.nn.conv2d(h1, conv_w2, strides=1, padding=pad1) + conv_b2)
     scores = tf.matmul(flatten(h2), fc_w) + fc_b
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return scores
+    return task_result(scores, "three_layer_convnet", NOTEBOOK)
 
 
 def kaiming_normal(shape: Sequence[int]) -> tf.Tensor:
@@ -210,12 +216,19 @@ def three_layer_convnet_init(channel_1: int = 32, channel_2: int = 16, num_class
     """Parameters of `three_layer_convnet` for (N, height, width, 3) images: Kaiming normal
     weights, zero biases. Returns [conv_w1, conv_b1, conv_w2, conv_b2, fc_w, fc_b]."""
     params = None
+    ###########################################################################
+    # TODO: Create the parameters of three_layer_convnet, the list [conv_w1,  #
+    # conv_b1, conv_w2, conv_b2, fc_w, fc_b]: the kernels                     #
+    # (5, 5, 3, channel_1) and (3, 3, channel_1, channel_2) and the fully     #
+    # connected weight (height * width * channel_2, num_classes) with         #
+    # random_weight, the biases with zero_weight. Store the list in params.   #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     params = [random_weight((5, 5, 3, channel_1)), zero_weight((channel_1,)),
               random_weight((3, 3, channel_1, channel_2)), zero_weight((channel_2,)),
               random_weight((height * width * channel_2, num_classes)), zero_weight((num_classes,))]
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return params
+    return task_result(params, "three_layer_convnet_init", NOTEBOOK)
 
 
 def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float) -> float:
@@ -228,6 +241,15 @@ def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float
     - learning_rate: the SGD step size
     Returns the mean softmax cross-entropy of the batch BEFORE the update (a float).
     """
+    loss = None
+    ###########################################################################
+    # TODO: Implement one step of SGD. Inside a tf.GradientTape, compute the  #
+    # scores with model_fn and the mean softmax cross-entropy of the batch    #
+    # (tf.nn.sparse_softmax_cross_entropy_with_logits); get the gradients of  #
+    # the loss with respect to params from the tape, and update each          #
+    # parameter in place with assign_sub(learning_rate * gradient). Store the #
+    # loss tensor in loss.                                                    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     with tf.GradientTape() as tape:  # records the forward pass, so it can be replayed backwards
         scores = model_fn(x, params)
@@ -236,7 +258,7 @@ def training_step(model_fn: Callable, x, y, params: Params, learning_rate: float
     for w, dw in zip(params, grads, strict=True):
         w.assign_sub(learning_rate * dw)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return float(loss)
+    return float(task_result(loss, "training_step", NOTEBOOK))
 
 
 def check_accuracy(dset: tf.data.Dataset, model_fn: Callable, params: Params | None = None) -> float:
@@ -313,6 +335,14 @@ class ThreeLayerConvNet(keras.Model):
 
     def __init__(self, channel_1: int, channel_2: int, num_classes: int):
         super().__init__()
+        #######################################################################
+        # TODO: Create the layers of the ConvNet: self.conv1, a 5x5 Conv2D    #
+        # with channel_1 filters, and self.conv2, a 3x3 Conv2D with channel_2 #
+        # filters, both with "same" padding and ReLU activation;              #
+        # self.flatten, a Flatten layer; self.fc, a Dense layer with          #
+        # num_classes outputs. Initialize every kernel with kaiming() (the    #
+        # biases start at zero by default).                                   #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         # "same" padding of a 5x5 (3x3) stride-1 convolution is exactly 2 (1) zeros on each side
         self.conv1 = keras.layers.Conv2D(channel_1, 5, padding="same", activation="relu",
@@ -325,10 +355,15 @@ class ThreeLayerConvNet(keras.Model):
 
     def call(self, x, training=False):
         scores = None
+        #######################################################################
+        # TODO: Implement the forward pass with the layers created in         #
+        # __init__: conv1, conv2, flatten, fc. Store the (N, num_classes)     #
+        # scores in scores.                                                   #
+        #######################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         scores = self.fc(self.flatten(self.conv2(self.conv1(x))))
         # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-        return scores
+        return task_result(scores, "ThreeLayerConvNet", NOTEBOOK)
 
 
 def train_part34(model_init_fn: Callable[[], keras.Model], optimizer_init_fn: Callable,
@@ -384,6 +419,13 @@ def three_layer_convnet_sequential(input_shape: Sequence[int], channel_1: int, c
     Input (N, H, W, 3); output scores (N, num_classes).
     """
     model = None
+    ###########################################################################
+    # TODO: Build the ConvNet as a keras.Sequential: a keras.Input of         #
+    # input_shape, a Conv2D with channel_1 filters (5x5, "same", ReLU), a     #
+    # Conv2D with channel_2 filters (3x3, "same", ReLU), Flatten, and a Dense #
+    # layer with num_classes outputs, every kernel initialized with           #
+    # kaiming(). Store it in model.                                           #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     model = keras.Sequential([
         keras.Input(shape=tuple(input_shape)),
@@ -392,7 +434,7 @@ def three_layer_convnet_sequential(input_shape: Sequence[int], channel_1: int, c
         keras.layers.Flatten(),
         keras.layers.Dense(num_classes, kernel_initializer=kaiming())])
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "three_layer_convnet_sequential", NOTEBOOK)
 
 
 def two_layer_fc_functional(input_shape: Sequence[int], hidden_size: int, num_classes: int
@@ -410,6 +452,11 @@ def three_layer_convnet_functional(input_shape: Sequence[int], channel_1: int, c
                                    num_classes: int) -> keras.Model:
     """ThreeLayerConvNet with the functional API. Input (N, H, W, 3); output (N, num_classes)."""
     model = None
+    ###########################################################################
+    # TODO: Build the same ConvNet with the functional API: call the layers   #
+    # one after the other on a keras.Input of input_shape, then make a        #
+    # keras.Model from that input and the scores. Store it in model.          #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     inputs = keras.Input(shape=tuple(input_shape))
     x = keras.layers.Conv2D(channel_1, 5, padding="same", activation="relu",
@@ -419,7 +466,7 @@ def three_layer_convnet_functional(input_shape: Sequence[int], channel_1: int, c
     scores = keras.layers.Dense(num_classes, kernel_initializer=kaiming())(keras.layers.Flatten()(x))
     model = keras.Model(inputs=inputs, outputs=scores)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "three_layer_convnet_functional", NOTEBOOK)
 
 
 def count_params(model: keras.Model) -> int:
@@ -446,15 +493,15 @@ def _conv_group(x, width: int, l2: float, activation: str, dtype):
 def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_classes: int = 10,
               logit_scale: float = 0.125, activation: str = "relu", weight_decay: float = 5e-4,
               dtype_policy: str = "float32") -> keras.Model:
-    """The open-ended model, the Keras twin of `cs231n.a2_pytorch.CifarNet` (functional API).
+    """The open-ended model, the Keras twin of `cs231n.cifar10_pytorch.CifarNet` (functional API).
 
     stem conv3x3 (stem_width) - BN - act, three conv groups (widths) taking 32x32 to 4x4,
     global max pool, dense to num_classes (no bias), times logit_scale (see CifarNet for why).
 
     Inputs:
     - widths, stem_width, num_classes, logit_scale: the architecture
-    - activation: "relu" by default; CifarNet's "gelu" is about 1.7x slower to train in Keras on
-      a CPU in bfloat16 (measured on this machine)
+    - activation: "relu" by default; CifarNet's "gelu" trains more slowly in Keras on a CPU
+      (the TensorFlow notebook measures both)
     - weight_decay: PyTorch-style (coupled) weight decay on the conv/dense kernels, added to the
       loss as (weight_decay / 2) * sum(w ** 2), whose gradient is weight_decay * w
     - dtype_policy: "float32", or "mixed_bfloat16" to compute in bfloat16 with float32 weights;
@@ -464,9 +511,19 @@ def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_
     if len(widths) != 3 or min(widths) < 1 or stem_width < 1:
         raise ValueError(f"cifar_net: widths must be 3 positive ints and stem_width positive, "
                          f"got widths={widths}, stem_width={stem_width}")
-    l2 = weight_decay / 2
     model = None
+    ###########################################################################
+    # TODO: Build the open-ended model with the functional API, on            #
+    # (32, 32, 3) inputs: the stem (a 3x3 Conv2D with stem_width filters,     #
+    # "same" padding and no bias, BatchNormalization, the activation), one    #
+    # _conv_group per entry of widths, global max pooling, a Dense layer with #
+    # num_classes outputs and no bias, and a Rescaling by logit_scale         #
+    # computed in float32. Every kernel gets an L2 regularizer of             #
+    # weight_decay / 2 (whose gradient is weight_decay * w), and every other  #
+    # layer the dtype policy dtype_policy. Store the keras.Model in model.    #
+    ###########################################################################
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    l2 = weight_decay / 2  # the gradient of (l2) * w ** 2 is weight_decay * w
     inputs = keras.Input(shape=(32, 32, 3))
     x = keras.layers.Conv2D(stem_width, 3, padding="same", use_bias=False, kernel_initializer="he_normal",
                             kernel_regularizer=keras.regularizers.L2(l2), dtype=dtype_policy)(inputs)
@@ -480,7 +537,7 @@ def cifar_net(widths: Sequence[int] = (48, 192, 192), stem_width: int = 32, num_
     scores = keras.layers.Rescaling(logit_scale, dtype="float32")(x)  # float32 scores for the loss
     model = keras.Model(inputs=inputs, outputs=scores)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return model
+    return task_result(model, "cifar_net", NOTEBOOK)
 
 
 def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
@@ -495,10 +552,19 @@ def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
     - pad: the largest shift in pixels (0: flips only)
     Returns a tensor like x.
     """
+    out = None
+    ###########################################################################
+    # TODO: Augment the batch with stateless random numbers derived from seed #
+    # (the same seed must give the same images). Shift each image by its own  #
+    # random offset in [-pad, pad] along each axis, the border filled by      #
+    # reflection (tf.pad with mode "REFLECT", then gather each image's H x W  #
+    # crop), and mirror each image left-right with probability 1/2. Store the #
+    # result, shaped like x, in out.                                          #
+    ###########################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     shape = tf.shape(x)
     N, H, W = shape[0], shape[1], shape[2]
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), num=2)
-    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     if pad > 0:
         padded = tf.pad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode="REFLECT")
         offsets = tf.random.stateless_uniform((2, N, 1), seeds[0], maxval=2 * pad + 1, dtype=tf.int32)
@@ -506,9 +572,9 @@ def augment_batch(x, seed, pad: int = 2) -> tf.Tensor:
         cols = offsets[1] + tf.range(W)[None, :]
         x = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
     flip = tf.random.stateless_uniform((N, 1, 1, 1), seeds[1]) < 0.5
-    x = tf.where(flip, tf.reverse(x, axis=[2]), x)
+    out = tf.where(flip, tf.reverse(x, axis=[2]), x)
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    return x
+    return task_result(out, "augment_batch", NOTEBOOK)
 
 
 class OneCycle(keras.optimizers.schedules.LearningRateSchedule):
@@ -543,35 +609,100 @@ def accuracy(model: keras.Model, X, y, tta: bool = False) -> float:
 
 
 class _ValidationAccuracy(keras.callbacks.Callback):
-    """Prints and records the flip-TTA validation accuracy after every epoch."""
+    """After every epoch: records the flip-TTA validation accuracy in history["val_acc"] and
+    prints one line (mean training loss, that accuracy, seconds since training began)."""
 
-    def __init__(self, X_val, y_val, history: dict):
+    def __init__(self, X_val, y_val, history: dict, epochs: int):
         super().__init__()
-        self.X_val, self.y_val, self.history = X_val, y_val, history
+        self.X_val, self.y_val, self.history, self.epochs = X_val, y_val, history, epochs
+        self.start = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
         acc = accuracy(self.model, self.X_val, self.y_val, tta=True)
         self.history["val_acc"].append(acc)
-        print(f"epoch {epoch + 1}: loss {logs['loss']:.3f}, val acc (flip TTA) {acc:.3f}")
+        print(f"epoch {epoch + 1}/{self.epochs}: loss {logs['loss']:.3f}, val acc (flip TTA) "
+              f"{acc:.3f}, {time.perf_counter() - self.start:.0f} s")
+
+
+def open_ended_dataset(data: dict, batch_size: int, per_epoch: int, epochs: int, pad: int = 2,
+                       seed: int = 0, num_classes: int = 10) -> tf.data.Dataset:
+    """The training pipeline of the open-ended model, all epochs in one tf.data.Dataset.
+
+    Shuffles the training split every epoch (seeded), cuts it into full batches, keeps
+    per_epoch of them per epoch, and augments batch i with `augment_batch` seeded by
+    (seed, i), so every run sees the same augmentations; labels become one-hot (for label
+    smoothing).
+    Yields epochs * per_epoch batches: x (B, 32, 32, 3) float32 and y (B, num_classes) float32.
+    """
+    dataset = None
+    ###########################################################################
+    # TODO: Build the training pipeline, a tf.data.Dataset over               #
+    # data["X_train"] and data["y_train"]: shuffle the whole split every      #
+    # epoch (seeded by seed), cut it into full batches of batch_size, keep    #
+    # per_epoch batches of each epoch and repeat for epochs epochs; number    #
+    # the batches, augment batch i with augment_batch seeded by (seed, i) and #
+    # pad, and make the labels one-hot (num_classes). Store it in dataset.    #
+    ###########################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    def augment(i, batch):
+        x, y = batch
+        x = augment_batch(x, tf.stack([tf.cast(seed, tf.int64), i]), pad)
+        return x, tf.one_hot(y, num_classes)
+
+    dataset = (tf.data.Dataset.from_tensor_slices((data["X_train"], data["y_train"]))
+               .shuffle(len(data["X_train"]), seed=seed, reshuffle_each_iteration=True)
+               .batch(batch_size, drop_remainder=True).take(per_epoch)
+               .repeat(epochs).enumerate().map(augment, num_parallel_calls=1).prefetch(2))
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return task_result(dataset, "open_ended_dataset", NOTEBOOK)
+
+
+def compile_open_ended(model: keras.Model, total_steps: int, learning_rate: float = 0.4,
+                       momentum: float = 0.9, label_smoothing: float = 0.2,
+                       warmup_frac: float = 0.2) -> keras.optimizers.Optimizer:
+    """Compile the open-ended model for model.fit: SGD with Nesterov momentum following the
+    `OneCycle` schedule (peak learning_rate) over total_steps, and cross-entropy with label
+    smoothing on the logits (the model's L2 terms are added by Keras).
+
+    Returns the optimizer.
+    """
+    optimizer = None
+    ###########################################################################
+    # TODO: Create a keras.optimizers.SGD with Nesterov momentum whose        #
+    # learning rate follows OneCycle(learning_rate, total_steps,              #
+    # warmup_frac), and compile the model with it and a categorical           #
+    # cross-entropy on the logits with label_smoothing. Store the optimizer   #
+    # in optimizer.                                                           #
+    ###########################################################################
+    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    optimizer = keras.optimizers.SGD(OneCycle(learning_rate, total_steps, warmup_frac),
+                                     momentum=momentum, nesterov=True)
+    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
+        from_logits=True, label_smoothing=label_smoothing))
+    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    return task_result(optimizer, "compile_open_ended", NOTEBOOK)
 
 
 def train_open_ended(model: keras.Model, data: dict, epochs: int = 10, batch_size: int = 128,
                      learning_rate: float = 0.4, momentum: float = 0.9, label_smoothing: float = 0.2,
                      warmup_frac: float = 0.2, pad: int = 2, max_iters: int | None = None,
-                     seed: int = 0, verbose: int = 2) -> dict:
+                     seed: int = 0, verbose: int = 0) -> dict:
     """Train the open-ended model with model.fit on the training split (the PyTorch recipe).
 
-    A tf.data pipeline shuffles each epoch, batches, and augments (`augment_batch`); the loss is
-    cross-entropy with label smoothing (plus the model's L2 terms); SGD with Nesterov momentum
-    follows the `OneCycle` schedule per step. Validation accuracy (flip TTA) is printed per epoch;
-    X_test is never touched.
+    `open_ended_dataset` shuffles each epoch, batches, and augments; `compile_open_ended` sets
+    up the loss (cross-entropy with label smoothing, plus the model's L2 terms) and SGD with
+    Nesterov momentum on the `OneCycle` schedule per step. Validation accuracy (flip TTA) is
+    printed after every epoch; X_test is never touched.
 
     Inputs:
     - model: e.g. cifar_net(); compiled here
     - data: dict from load_cifar10
     - epochs, batch_size, learning_rate (peak), momentum, label_smoothing, warmup_frac, pad
     - max_iters: batches per epoch (quick runs); None for all full batches
-    - verbose: Keras progress output (2: one line per epoch, 1: a progress bar)
+    - verbose: Keras' own progress output (0: none, only our line per epoch; 2: a line per epoch)
     Returns history: "loss" per epoch, "val_acc" per epoch, "seconds" (training wall time),
     "images_per_second".
     """
@@ -580,26 +711,15 @@ def train_open_ended(model: keras.Model, data: dict, epochs: int = 10, batch_siz
     if per_epoch == 0:
         raise ValueError(f"train_open_ended: {n} training images is less than one batch of "
                          f"{batch_size}; lower batch_size")
-    num_classes = int(model.output_shape[-1])
+    dataset = open_ended_dataset(data, batch_size, per_epoch, epochs, pad, seed,
+                                 num_classes=int(model.output_shape[-1]))
+    compile_open_ended(model, epochs * per_epoch, learning_rate, momentum, label_smoothing,
+                       warmup_frac)
     history = {"val_acc": []}
-
-    def augment(i, batch):
-        x, y = batch
-        return augment_batch(x, tf.stack([tf.cast(seed, tf.int64), i]), pad), tf.one_hot(y, num_classes)
-
-    # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
-    train = (tf.data.Dataset.from_tensor_slices((data["X_train"], data["y_train"]))
-             .shuffle(n, seed=seed, reshuffle_each_iteration=True)
-             .batch(batch_size, drop_remainder=True).take(per_epoch)
-             .repeat(epochs).enumerate().map(augment, num_parallel_calls=1).prefetch(2))
-    optimizer = keras.optimizers.SGD(OneCycle(learning_rate, epochs * per_epoch, warmup_frac),
-                                     momentum=momentum, nesterov=True)
-    model.compile(optimizer=optimizer, loss=keras.losses.CategoricalCrossentropy(
-        from_logits=True, label_smoothing=label_smoothing))
     start = time.perf_counter()
-    fit = model.fit(train, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose, shuffle=False,
-                    callbacks=[_ValidationAccuracy(data["X_val"], data["y_val"], history)])
-    # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
+    fit = model.fit(dataset, epochs=epochs, steps_per_epoch=per_epoch, verbose=verbose,
+                    shuffle=False, callbacks=[_ValidationAccuracy(data["X_val"], data["y_val"],
+                                                                  history, epochs)])
     history["seconds"] = time.perf_counter() - start
     history["loss"] = fit.history["loss"]
     history["images_per_second"] = epochs * per_epoch * batch_size / history["seconds"]
