@@ -138,6 +138,8 @@ def sample_noise(batch_size: int, dim: int, seed: int | None = None, device=None
     """
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     noise = None
+    # TODO: uniform noise in (-1, 1) of shape (batch_size, dim), drawn with `generator`
+    # (torch.rand is uniform in [0, 1): scale and shift it).
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     noise = torch.rand(batch_size, dim, generator=generator) * 2 - 1
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -224,6 +226,8 @@ def discriminator_loss(logits_real: Tensor, logits_fake: Tensor) -> Tensor:
     - loss: PyTorch Tensor containing (scalar) the loss for the discriminator.
     """
     loss = None
+    # TODO: the discriminator loss from the logits with bce_loss: real digits have target 1,
+    # fake ones target 0; average each part over its minibatch, then add the two.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = (bce_loss(logits_real, torch.ones_like(logits_real))
             + bce_loss(logits_fake, torch.zeros_like(logits_fake)))
@@ -241,6 +245,7 @@ def generator_loss(logits_fake: Tensor) -> Tensor:
     - loss: PyTorch Tensor containing the (scalar) loss for the generator.
     """
     loss = None
+    # TODO: the generator loss from the logits with bce_loss: the fake digits' target is 1.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = bce_loss(logits_fake, torch.ones_like(logits_fake))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -258,6 +263,7 @@ def get_optimizer(model: nn.Module) -> torch.optim.Optimizer:
     - An Adam optimizer for the model with the desired hyperparameters.
     """
     optimizer = None
+    # TODO: Adam over model.parameters(), learning rate 1e-3, betas (0.5, 0.999).
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.5, 0.999))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -277,6 +283,7 @@ def ls_discriminator_loss(scores_real: Tensor, scores_fake: Tensor) -> Tensor:
     - loss: A PyTorch Tensor containing the loss.
     """
     loss = None
+    # TODO: the least-squares discriminator loss above, on the raw scores (no sigmoid).
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = 0.5 * ((scores_real - 1) ** 2).mean() + 0.5 * (scores_fake ** 2).mean()
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -293,6 +300,7 @@ def ls_generator_loss(scores_fake: Tensor) -> Tensor:
     - loss: A PyTorch Tensor containing the loss.
     """
     loss = None
+    # TODO: the least-squares generator loss above, on the raw scores.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = 0.5 * ((scores_fake - 1) ** 2).mean()
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****

@@ -11,17 +11,15 @@ DCGAN models they are (N, H, W, C), TensorFlow's order (PyTorch's is (N, C, H, W
 flattened feature map is ordered differently in the two frameworks. Batch normalization uses
 PyTorch's settings (momentum 0.9 in Keras' convention = 0.1 in PyTorch's, epsilon 1e-5).
 This module never imports PyTorch; the scores come from the numpy-only `cs231n.gan_scoring`.
-Importing it also imports TensorFlow without its C++ start-up lines (`_import_tensorflow`).
+Importing it also imports TensorFlow without its C++ start-up lines (`cs231n._tensorflow`).
 """
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
 from collections.abc import Callable
 
 import numpy as np
 
+from cs231n._tensorflow import keras, tf
 from cs231n.gan_utils import (
     IMAGE_DIM,
     MNIST,
@@ -34,40 +32,6 @@ from cs231n.gan_utils import (
 )
 from cs231n.gradient_check import rel_error  # noqa: F401  (re-exported, as the course's helper)
 
-# C++ log lines TensorFlow writes to the stderr file descriptor while it loads, whatever
-# TF_CPP_MIN_LOG_LEVEL says (they come before its logging is set up).
-_STARTUP_NOISE = ("All log messages before absl::InitializeLog()",
-                  "oneDNN custom operations are on", "cpu_feature_guard",
-                  "To enable the following instructions")
-
-
-def _import_tensorflow():
-    """Import TensorFlow and Keras with their start-up lines filtered out; returns (tf, keras).
-
-    Those lines bypass TF_CPP_MIN_LOG_LEVEL (set to 2 here unless already set), so stderr (the
-    file descriptor, which Jupyter captures too) goes to a temporary file during the import;
-    every other line of it is written back to stderr, also when the import fails.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with tempfile.TemporaryFile() as captured:
-        os.dup2(captured.fileno(), 2)
-        try:
-            import keras
-            import tensorflow as tf
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            captured.seek(0)
-            lines = captured.read().decode(errors="replace").splitlines()
-            kept = [line for line in lines if not any(noise in line for noise in _STARTUP_NOISE)]
-            if kept:
-                print("\n".join(kept), file=sys.stderr)
-    return tf, keras
-
-
-tf, keras = _import_tensorflow()
 layers = keras.layers
 
 BN_MOMENTUM, BN_EPSILON = 0.9, 1e-5  # PyTorch's BatchNorm defaults, in Keras' convention
@@ -204,6 +168,8 @@ def discriminator_loss(logits_real, logits_fake) -> tf.Tensor:
     - loss: Tensor containing (scalar) the loss for the discriminator.
     """
     loss = None
+    # TODO: the discriminator loss from the logits with bce_loss: real digits have target 1,
+    # fake ones target 0; average each part over its minibatch, then add the two.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = (bce_loss(logits_real, tf.ones_like(logits_real))
             + bce_loss(logits_fake, tf.zeros_like(logits_fake)))
@@ -222,6 +188,7 @@ def generator_loss(logits_fake) -> tf.Tensor:
     - loss: Tensor containing the (scalar) loss for the generator.
     """
     loss = None
+    # TODO: the generator loss from the logits with bce_loss: the fake digits' target is 1.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = bce_loss(logits_fake, tf.ones_like(logits_fake))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
@@ -257,6 +224,7 @@ def ls_discriminator_loss(scores_real, scores_fake) -> tf.Tensor:
     - loss: A Tensor containing the loss.
     """
     loss = None
+    # TODO: the least-squares discriminator loss above, on the raw scores (no sigmoid).
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = (0.5 * tf.reduce_mean(tf.square(scores_real - 1))
             + 0.5 * tf.reduce_mean(tf.square(scores_fake)))
@@ -275,6 +243,7 @@ def ls_generator_loss(scores_fake) -> tf.Tensor:
     - loss: A Tensor containing the loss.
     """
     loss = None
+    # TODO: the least-squares generator loss above, on the raw scores.
     # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
     loss = 0.5 * tf.reduce_mean(tf.square(scores_fake - 1))
     # *****END OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****

@@ -248,6 +248,8 @@ def alternating_gradient_steps(x0: float = 1.0, y0: float = 1.0, steps: int = 6,
     x, y = float(x0), float(y0)
     path = [(x, y)]
     for _ in range(steps):
+        # TODO: one alternating step: y climbs its gradient df/dy = x, then x descends its
+        # gradient df/dx = y, taken at the new y.
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
         y = y + step_size * x
         x = x - step_size * y

@@ -101,7 +101,8 @@ def test_each_module_imports_only_its_own_framework(module, present, absent):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("module", ["cifar10_tensorflow", "net_visualization_tensorflow",
-                                    "style_transfer_tensorflow", "classifiers.squeezenet_tensorflow"])
+                                    "style_transfer_tensorflow", "classifiers.squeezenet_tensorflow",
+                                    "gan_tensorflow"])
 def test_importing_a_tensorflow_module_leaves_no_startup_noise(module):
     out = _python(f"import cs231n.{module} as T; T.tf.constant(1.0) + 1")
     assert out.stderr == "" and out.stdout == ""
