@@ -24,6 +24,8 @@ Assignment 3: rnn_layers, classifiers/rnn (CaptioningRNN), captioning_solver,
     captioning_metrics, classifiers/squeezenet_pytorch, classifiers/squeezenet_tensorflow,
     net_visualization_pytorch/_tensorflow (+ net_visualization, numpy-only),
     style_transfer_pytorch/_tensorflow (+ style_transfer, numpy-only), gan_pytorch/_tensorflow
+    (+ gan_utils and gan_scoring, numpy-only: data, loop, the MNIST scorer's scores;
+    gan_scorer_pytorch trains the scorer)
 
 A `*_tensorflow` module never imports torch, nor the reverse. Workbook tooling (the results
 recorder, the notebook runner, the starter-kit builder, the grader) lives apart, in `workbook/`.
