@@ -41,7 +41,7 @@ def assert_framework_isolation(cases) -> None:
 # every test of the file, task); the first matching row wins.
 TASKS = ("knn", "svm", "softmax", "two_layer_net", "features",
          "fc_net", "optim", "batchnorm", "dropout", "conv", "pytorch", "tensorflow",
-         "rnn", "lstm", "captioning", "net_visualization", "style_transfer", "gan")
+         "rnn", "lstm", "captioning", "transformer", "net_visualization", "style_transfer", "gan")
 TASK_TABLE = [
     ("test_k_nearest_neighbor.py", None, "knn"),
     ("test_linear_svm.py", None, "svm"),
@@ -67,6 +67,8 @@ TASK_TABLE = [
     ("test_rnn_layers.py", None, "rnn"),
     ("test_rnn.py", None, "captioning"),
     ("test_captioning_solver.py", None, "captioning"),
+    ("test_transformer_layers.py", None, "transformer"),
+    ("test_transformer.py", None, "transformer"),
     ("test_net_visualization*.py", None, "net_visualization"),
     ("test_style_transfer*.py", None, "style_transfer"),
     ("test_gan_pytorch.py", None, "gan"),
