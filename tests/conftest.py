@@ -69,6 +69,7 @@ TASK_TABLE = [
     ("test_captioning_solver.py", None, "captioning"),
     ("test_transformer_layers.py", None, "transformer"),
     ("test_transformer.py", None, "transformer"),
+    ("test_captioning_solver_transformer.py", None, "transformer"),
     ("test_net_visualization*.py", None, "net_visualization"),
     ("test_style_transfer*.py", None, "style_transfer"),
     ("test_gan_pytorch.py", None, "gan"),
