@@ -163,3 +163,22 @@ def test_the_pytorch_modules_never_import_tensorflow():
     assert_framework_isolation([(mod, ("tensorflow", "keras")) for mod in (
         "transformer_layers", "classifiers.transformer", "captioning_solver_transformer",
         "legacy_dropout_pytorch")])
+
+
+@pytest.mark.parametrize("K", [1, 3])
+def test_cross_attention_weights_are_those_of_each_layers_image_attention(K):
+    model = small_model(num_image_tokens=K).train()
+    features, captions = np.random.randn(2, 10), np.random.randint(0, len(WORDS), (2, 6))
+    weights = T_.cross_attention_weights(model, features, captions)
+    assert weights.shape == (2, 2, 2, 6, K) and model.training
+    np.testing.assert_allclose(weights.sum(-1), 1, rtol=1e-6)
+    model.eval()
+    f, c = torch.tensor(features, dtype=torch.float32), torch.tensor(captions)
+    x = model.positional_encoding(model.embedding(c))
+    memory = model.visual_projection(f).view(2, K, -1)
+    mask = torch.tril(torch.ones(6, 6))
+    for layer, expected in zip(model.transformer.layers, weights, strict=True):
+        h = layer.norm1(x + layer.self_attn(x, x, x, attn_mask=mask))
+        _, w = layer.multihead_attn(h, memory, memory, need_weights=True)
+        np.testing.assert_allclose(w.detach().numpy(), expected, rtol=1e-5, atol=1e-6)
+        x = layer(x, memory, tgt_mask=mask)

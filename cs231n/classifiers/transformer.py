@@ -209,3 +209,41 @@ class CaptioningTransformer(nn.Module):
         finally:
             self.train(was_training)
         return captions
+
+
+def cross_attention_weights(model: CaptioningTransformer, features, captions) -> np.ndarray:
+    """The cross-attention weights of every decoder layer: how much each word position reads
+    each image token, in eval mode (no dropout), for plots.
+
+    Inputs:
+    - model: a CaptioningTransformer
+    - features: (N, D) image features; captions: (N, T) word indices, <START> first (numpy
+      or tensors), e.g. <START> followed by a sampled caption
+    Returns weights (L, N, H, T, K) float32 numpy: for layer l, image n, head h and position
+    t, a distribution over the K image tokens (all 1 when K = 1).
+    """
+    param = model.output.weight
+    features = torch.as_tensor(np.asarray(features), dtype=param.dtype, device=param.device)
+    captions = torch.as_tensor(np.asarray(captions), dtype=torch.long, device=param.device)
+    weights: list[Tensor] = []
+
+    def keep_weights(module, args, kwargs, output):
+        # the same call again, asking for the weights (forward: no hooks, no recursion)
+        _, w = module.forward(*args, **{**kwargs, "need_weights": True})
+        if w is None:
+            raise ValueError("cross_attention_weights: MultiHeadAttention.forward must set "
+                             "`weights` (the attention weights) for need_weights=True")
+        weights.append(w.detach())
+
+    hooks = [layer.multihead_attn.register_forward_hook(keep_weights, with_kwargs=True)
+             for layer in model.transformer.layers]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(features, captions)
+    finally:
+        model.train(was_training)
+        for hook in hooks:
+            hook.remove()
+    return torch.stack(weights).float().cpu().numpy()
