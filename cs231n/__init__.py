@@ -21,7 +21,9 @@ Assignment 2 (frameworks): cifar10_training (numpy-only: data, schedule, loop),
     cifar10_pytorch, cifar10_tensorflow
 
 Assignment 3: rnn_layers, classifiers/rnn (CaptioningRNN), captioning_solver,
-    captioning_metrics, classifiers/squeezenet_pytorch, classifiers/squeezenet_tensorflow,
+    captioning_metrics, transformer_layers and classifiers/transformer (CaptioningTransformer,
+    PyTorch) with captioning_solver_transformer (+ legacy_dropout_pytorch: the dropout masks of
+    the course's check values), classifiers/squeezenet_pytorch, classifiers/squeezenet_tensorflow,
     net_visualization_pytorch/_tensorflow (+ net_visualization, numpy-only),
     style_transfer_pytorch/_tensorflow (+ style_transfer, numpy-only), gan_pytorch/_tensorflow
     (+ gan_utils and gan_scoring, numpy-only: data, loop, the MNIST scorer's scores;

@@ -109,12 +109,17 @@ class Solver:
     - ``_evaluate(self) -> (train_acc, val_acc) or None``: run at the first and last
       iteration and each epoch end; None skips accuracy (no histories, no best params:
       the model keeps its final parameters).
+    A model of another kind (e.g. a PyTorch module, see
+    ``cs231n.captioning_solver_transformer``) also overrides ``_check_model``,
+    ``_init_optimizer`` (the optimizer's state), ``_step`` (which calls ``_record_loss``:
+    the NaN stop), ``_decay_learning_rate``, ``_checkpoint_state`` and ``_restore``; the
+    loop, the progress bar, the epoch counting and the checkpoint schedule stay the Solver's.
     ``data`` is kept as ``self.data``; ``X_train, y_train, X_val, y_val`` are None when
     the data has no such keys.
     """
 
     def __init__(self, model, data: dict, **kwargs) -> None:
-        _check_model(model)
+        self._check_model(model)
         self.num_train = self._check_data(data)
         _check_int("the number of training examples (from _check_data)", self.num_train, 1)
         self.model = model
@@ -155,6 +160,12 @@ class Solver:
             raise ValueError("Solver: augment_fn must be None or a function X_batch -> X_batch")
 
     # ------------------------------------------------------------------ overridable
+
+    def _check_model(self, model) -> None:
+        """Raise TypeError for a model this Solver cannot train. Runs first in __init__."""
+        if not isinstance(getattr(model, "params", None), dict) or not callable(
+                getattr(model, "loss", None)):
+            raise TypeError("Solver: model needs a dict `params` and a method `loss(X, y=None)`")
 
     def _check_data(self, data: dict) -> int:
         """Check the classification data; return the number of training examples."""
@@ -210,15 +221,24 @@ class Solver:
         self.loss_history: list[float] = []
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
+        self._init_optimizer()
+
+    def _init_optimizer(self) -> None:
+        """Set up the optimizer state (called by _reset)."""
         # Each parameter gets its own copy of the config: it holds per-parameter state.
         self.optim_configs = {p: dict(self.optim_config) for p in self.model.params}
+
+    def _record_loss(self, loss: float) -> None:
+        """Append the loss of the current iteration to loss_history; NonFiniteLossError
+        (before any update) if it is NaN or infinite."""
+        if not np.isfinite(loss):
+            raise NonFiniteLossError(float(loss), self.iteration + 1, self.epoch)
+        self.loss_history.append(float(loss))
 
     def _step(self) -> None:
         """One gradient update on a random minibatch. Called by train()."""
         loss, grads = self.model.loss(*self._sample_batch(self.batch_size))
-        if not np.isfinite(loss):
-            raise NonFiniteLossError(float(loss), self.iteration + 1, self.epoch)
-        self.loss_history.append(float(loss))
+        self._record_loss(loss)
 
         for p, w in self.model.params.items():
             if p not in grads:
@@ -278,9 +298,7 @@ class Solver:
                 epoch_end = (t + 1) % iterations_per_epoch == 0
                 if epoch_end:
                     self.epoch += 1
-                    for config in self.optim_configs.values():
-                        if "learning_rate" in config:
-                            config["learning_rate"] *= self.lr_decay
+                    self._decay_learning_rate()
 
                 # Check train and val accuracy on the first iteration, the last
                 # iteration, and at the end of each epoch.
@@ -293,6 +311,12 @@ class Solver:
             self.model.params = {k: v.copy() for k, v in self.best_params.items()}
             for bn_param, best in zip(_bn_params(self.model), self.best_bn_params, strict=True):
                 bn_param.update({k: v.copy() for k, v in best.items()})
+
+    def _decay_learning_rate(self) -> None:
+        """Multiply the learning rate by lr_decay (called at the end of every epoch)."""
+        for config in self.optim_configs.values():
+            if "learning_rate" in config:
+                config["learning_rate"] *= self.lr_decay
 
     def _check_and_record(self) -> None:
         accuracies = self._evaluate()
@@ -317,7 +341,12 @@ class Solver:
         if self.checkpoint_name is None:
             return None
         filename = f"{os.fspath(self.checkpoint_name)}_epoch_{self.epoch}.ckpt.npz"
-        meta = {
+        save_checkpoint(filename, self._checkpoint_state())
+        return filename
+
+    def _checkpoint_meta(self) -> dict:
+        """The training setup and counters, saved as the checkpoint's 'meta'."""
+        return {
             "update_rule": self.update_rule_name,
             "optim_config": self.optim_config,
             "lr_decay": self.lr_decay,
@@ -330,8 +359,11 @@ class Solver:
             "iteration": self.iteration,
             "best_val_acc": self.best_val_acc,
         }
-        save_checkpoint(filename, {
-            "meta": meta,
+
+    def _checkpoint_state(self) -> dict:
+        """Everything a checkpoint holds (see resume)."""
+        return {
+            "meta": self._checkpoint_meta(),
             "params": self.model.params,
             "best_params": self.best_params,
             "optim_configs": self.optim_configs,
@@ -342,8 +374,7 @@ class Solver:
             "train_acc_history": self.train_acc_history,
             "val_acc_history": self.val_acc_history,
             "rng_state": list(np.random.get_state()),
-        })
-        return filename
+        }
 
     def resume(self, filename: str) -> None:
         """Restore the state saved in a checkpoint of this kind of model and training
@@ -359,30 +390,43 @@ class Solver:
         ckpt = load_checkpoint(filename)
         try:
             meta = ckpt["meta"]
-            self._check_fits(filename, meta, ckpt["params"], ckpt["bn_params"])
-            for bn_param, saved in zip(_bn_params(self.model), ckpt["bn_params"], strict=True):
-                bn_param.update(saved)
-            self.model.params = ckpt["params"]
-            self.optim_configs = ckpt["optim_configs"]
-            self.best_params = ckpt["best_params"]
-            self.best_bn_params = ckpt["best_bn_params"]
-            self.epoch, self.iteration = meta["epoch"], meta["iteration"]
-            self.best_val_acc = meta["best_val_acc"]
-            self.loss_history = ckpt["loss_history"]
-            self.train_acc_history = ckpt["train_acc_history"]
-            self.val_acc_history = ckpt["val_acc_history"]
-            np.random.set_state(tuple(ckpt["rng_state"]))
+            counters, loss_history = (meta["epoch"], meta["iteration"]), ckpt["loss_history"]
+            rng_state = tuple(ckpt["rng_state"])
+            self._check_setup(filename, meta)
+            self._restore(filename, ckpt)
+            self.epoch, self.iteration = counters
+            self.loss_history = loss_history
+            np.random.set_state(rng_state)
         except (KeyError, TypeError) as e:
             raise CheckpointError(f"resume: {filename} is a checkpoint but not of a Solver "
                                   f"(no {e})") from e
 
-    def _check_fits(self, filename: str, meta: dict, params: dict, bn_params: list) -> None:
+    def _restore(self, filename: str, ckpt: dict) -> None:
+        """Put the model's and the optimizer's state of a checkpoint back (called by resume,
+        after the setup was checked); raise ValueError, before changing anything, if it does
+        not fit the model."""
+        self._check_fits(filename, ckpt["params"], ckpt["bn_params"])
+        for bn_param, saved in zip(_bn_params(self.model), ckpt["bn_params"], strict=True):
+            bn_param.update(saved)
+        self.model.params = ckpt["params"]
+        self.optim_configs = ckpt["optim_configs"]
+        self.best_params = ckpt["best_params"]
+        self.best_bn_params = ckpt["best_bn_params"]
+        self.best_val_acc = ckpt["meta"]["best_val_acc"]
+        self.train_acc_history = ckpt["train_acc_history"]
+        self.val_acc_history = ckpt["val_acc_history"]
+
+    def _check_setup(self, filename: str, meta: dict) -> None:
+        """ValueError if the checkpoint was written with another update rule, batch size or
+        epoch length than this Solver's."""
         for key, ours in (("update_rule", self.update_rule_name),
                           ("batch_size", self.batch_size),
                           ("iterations_per_epoch", self._iterations_per_epoch())):
             if meta[key] != ours:
                 raise ValueError(f"resume: {filename} was written with {key}={meta[key]!r}, "
                                  f"this Solver has {key}={ours!r}")
+
+    def _check_fits(self, filename: str, params: dict, bn_params: list) -> None:
         theirs = {k: np.shape(v) for k, v in params.items()}
         ours = {k: np.shape(v) for k, v in self.model.params.items()}
         if theirs != ours:
@@ -394,12 +438,6 @@ class Solver:
 
 
 # ---------------------------------------------------------------------- option checks
-
-
-def _check_model(model) -> None:
-    if not isinstance(getattr(model, "params", None), dict) or not callable(
-            getattr(model, "loss", None)):
-        raise TypeError("Solver: model needs a dict `params` and a method `loss(X, y=None)`")
 
 
 def _resolve_update_rule(rule) -> tuple[str, Any]:

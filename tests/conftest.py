@@ -41,7 +41,7 @@ def assert_framework_isolation(cases) -> None:
 # every test of the file, task); the first matching row wins.
 TASKS = ("knn", "svm", "softmax", "two_layer_net", "features",
          "fc_net", "optim", "batchnorm", "dropout", "conv", "pytorch", "tensorflow",
-         "rnn", "lstm", "captioning", "net_visualization", "style_transfer", "gan")
+         "rnn", "lstm", "captioning", "transformer", "net_visualization", "style_transfer", "gan")
 TASK_TABLE = [
     ("test_k_nearest_neighbor.py", None, "knn"),
     ("test_linear_svm.py", None, "svm"),
@@ -67,6 +67,9 @@ TASK_TABLE = [
     ("test_rnn_layers.py", None, "rnn"),
     ("test_rnn.py", None, "captioning"),
     ("test_captioning_solver.py", None, "captioning"),
+    ("test_transformer_layers.py", None, "transformer"),
+    ("test_transformer.py", None, "transformer"),
+    ("test_captioning_solver_transformer.py", None, "transformer"),
     ("test_net_visualization*.py", None, "net_visualization"),
     ("test_style_transfer*.py", None, "style_transfer"),
     ("test_gan_pytorch.py", None, "gan"),
@@ -84,7 +87,7 @@ UNGRADED = ("test_config.py", "test_data_utils.py", "test_data_augmentation.py",
             "test_grade.py", "test_run_notebooks.py", "test_coco_utils.py", "test_image_utils.py",
             "test_checkpoint.py", "test_imports.py", "test_progress.py",
             "test_captioning_metrics.py", "test_captioning_corpus.py", "test_squeezenet.py",
-            "test_cifar10_training.py", "test_gan_scoring.py")
+            "test_cifar10_training.py", "test_gan_scoring.py", "test_legacy_dropout_pytorch.py")
 
 
 def task_for(filename: str, test_name: str) -> str | None:

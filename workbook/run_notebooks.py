@@ -36,6 +36,7 @@ NOTEBOOKS = [
     "assignment2/TensorFlow.ipynb",
     "assignment3/RNN_Captioning.ipynb",
     "assignment3/LSTM_Captioning.ipynb",
+    "assignment3/Transformer_Captioning.ipynb",
     "assignment3/NetworkVisualization-PyTorch.ipynb",
     "assignment3/NetworkVisualization-TensorFlow.ipynb",
     "assignment3/StyleTransfer-PyTorch.ipynb",
