@@ -1,6 +1,7 @@
 # cs231n workbook. Every target sets up .venv when needed (fast when already in place).
 #   make run     execute every notebook in order (embedded data unless CS231N_DATA is set), print results
 #   make test    lint, unit tests (+ the student kit built and graded), then every notebook under nbval
+#   make bench   the benchmarks of bench/, rewriting BENCHMARKS.md
 # Options: make run QUICK=1 ASSIGNMENT=2 NOTEBOOK=svm INPLACE=1
 
 PYTHON ?= python3
@@ -17,7 +18,7 @@ export PYTHONHASHSEED := 0
 RUN_ARGS := $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(INPLACE),--inplace,) $(NOTEBOOK)
 QUICK_ENV := $(if $(QUICK),CS231N_QUICK=1,)
 
-.PHONY: setup run test lint unit kit-check nbval lab data bench mini starter grade clean
+.PHONY: setup run test lint unit kit-check nbval lab data bench bench-quick mini starter grade clean
 
 setup: $(STAMP) $(EXT)
 
@@ -67,8 +68,13 @@ lab: setup
 data:
 	bash datasets/get_datasets.sh
 
+# Every benchmark of bench/ in one process, then BENCHMARKS.md rewritten (a few minutes; run it on
+# a quiet machine). bench-quick: the same on tiny shapes, printed only (the unit tests run it too).
 bench: setup
-	@for b in bench/*.py; do case $$b in */__init__.py) ;; *) echo "== $$b"; $(PY) $$b || exit 1;; esac; done
+	$(PY) bench/run_all.py
+
+bench-quick: setup
+	$(PY) bench/run_all.py --quick
 
 # Rebuild the embedded bundle from the full data (CS231N_DATA must point at it).
 mini: setup

@@ -111,8 +111,9 @@ STUB_TASKS: list[tuple[str, str | None, str, str | None]] = [
 # What the kit holds besides cs231n/, assignment*/ and its own README.md and Makefile.
 COPIED_FILES = ["requirements.txt", "pyproject.toml", "setup.py"]
 MAINTAINER_TOOLS = {"run_notebooks.py", "starter.py", "grade.py", "kit"}   # under workbook/
+# Tests of the maintainer tooling (and of bench/, which the kit leaves out): not in the kit.
 TOOLING_TESTS = {"test_results.py", "test_starter.py", "test_starter_frameworks.py", "test_grade.py",
-                 "test_run_notebooks.py"}
+                 "test_run_notebooks.py", "test_bench.py"}
 _BUILD_JUNK = shutil.ignore_patterns("__pycache__", "*.pyc", "*.so", "*.pyd", "*.c",
                                      ".ipynb_checkpoints", ".pytest_cache")
 

@@ -220,7 +220,7 @@ class FullyConnectedNet:
         - else (train mode) a tuple (loss, grads): the scalar loss and a dict of
           gradients with the same keys and shapes as self.params
         """
-        X = X.astype(self.dtype)
+        X = X.astype(self.dtype, copy=False)   # no copy when X is already in dtype, as in cnn.py
         mode = "test" if y is None else "train"
         # Batchnorm and dropout behave differently in training and testing.
         if self.use_dropout:

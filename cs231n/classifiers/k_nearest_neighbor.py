@@ -145,11 +145,13 @@ class KNearestNeighbor:
         #########################################################################
         # *****START OF YOUR CODE (DO NOT DELETE/MODIFY THIS LINE)*****
 
-        # In-place updates keep peak memory at one (num_test, num_train) array.
+        # In-place updates keep peak memory at one (num_test, num_train) array, and einsum
+        # sums the squares of each row without building X_train * X_train (a second copy
+        # of the training data: 123 MB for 5,000 CIFAR images).
         dists = X @ X_train.T
         dists *= -2.0
-        dists += np.sum(X * X, axis=1)[:, None]
-        dists += np.sum(X_train * X_train, axis=1)[None, :]
+        dists += np.einsum("ij,ij->i", X, X)[:, None]
+        dists += np.einsum("ij,ij->i", X_train, X_train)[None, :]
         np.maximum(dists, 0.0, out=dists)
         np.sqrt(dists, out=dists)
 
