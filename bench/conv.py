@@ -55,18 +55,10 @@ def numpy_layer(forward, backward, args: tuple, dout: np.ndarray, cython: bool |
     cython: True/False selects fast_layers' kernels for this implementation's calls (the
     flag is module-wide, so each call sets it); None leaves it alone.
     """
-    cache = []
-
-    def fwd():
-        if cython is not None:
-            fast_layers.USE_CYTHON = cython
-        cache.append(forward(*args)[1])
-
-    def bwd():
-        if cython is not None:
-            fast_layers.USE_CYTHON = cython
-        backward(dout, cache.pop())
-    return harness.phased(("fwd", fwd), ("bwd", bwd))
+    def select_kernels():
+        fast_layers.USE_CYTHON = cython
+    return harness.forward_backward(forward, backward, args, dout,
+                                    before=None if cython is None else select_kernels)
 
 
 def torch_layer(op, arrays: list[np.ndarray], dout: np.ndarray):
@@ -179,7 +171,7 @@ def pool_rows(x_shape: tuple, repeats: int, gemm_n: int, rng: np.random.Generato
 def main(argv: list[str] | None = None) -> Table:
     args = harness.parse_args(__doc__, argv)
     convs, pool_x = (QUICK_CONVS, QUICK_POOL_X) if args.quick else (CONVS, POOL_X)
-    gemm_n = harness.QUICK_GEMM_N if args.quick else harness.GEMM_N
+    gemm_n = harness.gemm_size(args.quick)
     rng = np.random.default_rng(0)
     rows = []
     with harness.threads() as (n_threads, how):

@@ -62,14 +62,14 @@ def step_flops(model: DeepConvNet, batch: int) -> float:
             forward.append(2.0 * batch * (H >> pools) * (W >> pools) * w.size)
         else:
             forward.append(2.0 * batch * w.size)
-    return 3 * sum(forward) - forward[0]
+    return harness.training_step_flops(forward)
 
 
 def main(argv: list[str] | None = None) -> Table:
     args = harness.parse_args(__doc__, argv, default_repeats=ITERATIONS)
     filters, batch, input_dim = (QUICK_FILTERS, QUICK_BATCH, QUICK_INPUT) if args.quick else (
         FILTERS, BATCH, INPUT)
-    gemm_n = harness.QUICK_GEMM_N if args.quick else harness.GEMM_N
+    gemm_n = harness.gemm_size(args.quick)
     np.random.seed(0)   # the Solver samples batches and augments from the global np.random
     solver = make_solver(filters, batch, input_dim)
     with harness.threads() as (n_threads, how):

@@ -81,14 +81,14 @@ def step_flops(batch: int, dims: list[int]) -> float:
     """Matrix-product flops of a training step: forward, dW of every layer, dx of all but the
     first (the input needs no gradient)."""
     forward = [2.0 * batch * d_in * d_out for d_in, d_out in pairwise(dims)]
-    return 3 * sum(forward) - forward[0]
+    return harness.training_step_flops(forward)
 
 
 def main(argv: list[str] | None = None) -> Table:
     args = harness.parse_args(__doc__, argv, default_repeats=REPEATS)
     hidden, dim, batch = (QUICK_HIDDEN, QUICK_INPUT, QUICK_BATCH) if args.quick else (
         HIDDEN, INPUT, BATCH)
-    gemm_n = harness.QUICK_GEMM_N if args.quick else harness.GEMM_N
+    gemm_n = harness.gemm_size(args.quick)
     rng = np.random.default_rng(0)
     X = rng.standard_normal((batch, dim), dtype=np.float32)
     y = rng.integers(0, CLASSES, batch)

@@ -185,6 +185,25 @@ def phased(*steps: tuple[str, Callable[[], object]]) -> Callable[[], Phases]:
     return run
 
 
+def forward_backward(forward: Callable, backward: Callable, args: tuple, dout,
+                     before: Callable[[], None] | None = None) -> Callable[[], Phases]:
+    """A layer's forward(*args) then backward(dout, cache), timed as phases 'fwd' and 'bwd':
+    for `interleaved`. before, if given, runs at the start of each phase (e.g. to select
+    module-wide kernels that another implementation in the same rounds changes)."""
+    cache = []
+
+    def fwd():
+        if before is not None:
+            before()
+        cache.append(forward(*args)[1])
+
+    def bwd():
+        if before is not None:
+            before()
+        backward(dout, cache.pop())
+    return phased(("fwd", fwd), ("bwd", bwd))
+
+
 # --------------------------------------------------------------------------- GEMM yardstick
 
 def gemm(dtype, n: int) -> Callable[[], None]:
@@ -197,6 +216,18 @@ def gemm(dtype, n: int) -> Callable[[], None]:
     def run() -> None:
         np.matmul(a, b, out=out)
     return run
+
+
+def gemm_size(quick: bool) -> int:
+    """The yardstick's square size: GEMM_N for a real run, QUICK_GEMM_N under --quick."""
+    return QUICK_GEMM_N if quick else GEMM_N
+
+
+def training_step_flops(forward: list[float]) -> float:
+    """Matrix-product flops of a training step from each layer's forward product: the forward,
+    then dW and dx of every layer in backward (each as much as its forward), less the first
+    layer's dx (the input needs no gradient)."""
+    return 3 * sum(forward) - forward[0]
 
 
 def gemm_flops(n: int) -> float:

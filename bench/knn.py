@@ -36,7 +36,7 @@ DGEMM_SHARE = 0.85                 # the bar: this share of the dgemm rate
 def main(argv: list[str] | None = None) -> Table:
     args = harness.parse_args(__doc__, argv)
     num_test, num_train, dim = QUICK_SIZES if args.quick else SIZES
-    gemm_n = harness.QUICK_GEMM_N if args.quick else harness.GEMM_N
+    gemm_n = harness.gemm_size(args.quick)
     rng = np.random.default_rng(0)
     # Pixel-like values, as the notebook's float64 CIFAR rows.
     X_train = rng.integers(0, 256, (num_train, dim)).astype(np.float64)

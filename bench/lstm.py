@@ -66,18 +66,6 @@ def per_step_backward(dh, caches):
     return dx, dnext_h, dWx, dWh, db
 
 
-def numpy_pair(forward, backward, args: tuple, dh: np.ndarray):
-    """A numpy LSTM's forward then backward of dh, timed as phases 'fwd' and 'bwd'."""
-    caches = []
-
-    def fwd():
-        caches.append(forward(*args)[1])
-
-    def bwd():
-        backward(dh, caches.pop())
-    return harness.phased(("fwd", fwd), ("bwd", bwd))
-
-
 def torch_pair(x, h0, Wx, Wh, b, dh):
     """torch.nn.LSTM with our weights: forward, then backward of sum(h * dh), as phases."""
     import torch
@@ -109,7 +97,7 @@ def torch_pair(x, h0, Wx, Wh, b, dh):
 def main(argv: list[str] | None = None) -> Table:
     args = harness.parse_args(__doc__, argv)
     N, T, D, H = QUICK_SIZES if args.quick else SIZES
-    gemm_n = harness.QUICK_GEMM_N if args.quick else harness.GEMM_N
+    gemm_n = harness.gemm_size(args.quick)
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, T, D), dtype=np.float32)
     h0 = rng.standard_normal((N, H), dtype=np.float32)
@@ -120,8 +108,9 @@ def main(argv: list[str] | None = None) -> Table:
     inputs = (x, h0, Wx, Wh, b)
     with harness.threads() as (n_threads, how):
         t = harness.interleaved({
-            "ours": numpy_pair(lstm_forward, lstm_backward, inputs, dh),
-            "per-step": numpy_pair(per_step_forward, per_step_backward, inputs, dh),
+            "ours": harness.forward_backward(lstm_forward, lstm_backward, inputs, dh),
+            "per-step": harness.forward_backward(per_step_forward, per_step_backward, inputs,
+                                                 dh),
             "torch": torch_pair(x, h0, Wx, Wh, b, dh),
             "sgemm": harness.gemm(np.float32, gemm_n),
         }, args.repeats)

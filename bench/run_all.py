@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> list[Table]:
     out = args.out if args.out is not None or args.quick else OUTPUT
 
     start = time.perf_counter()
-    gemm_n = harness.QUICK_GEMM_N if args.quick else harness.GEMM_N
+    gemm_n = harness.gemm_size(args.quick)
     with harness.threads() as (n_threads, how):
         rates = harness.gemm_rates(gemm_n, harness.QUICK_REPEATS if args.quick
                                    else harness.MIN_REPEATS)
