@@ -1,8 +1,9 @@
 # cs231n workbook. Every target sets up .venv when needed (fast when already in place).
-#   make run     execute every notebook in order (embedded data unless CS231N_DATA is set), print results
+#   make run     execute every notebook (embedded data unless CS231N_DATA is set; two side by side
+#                without the full data, one at a time with it), print results
 #   make test    lint, unit tests (+ the student kit built and graded), then every notebook under nbval
 #   make bench   the benchmarks of bench/, rewriting BENCHMARKS.md
-# Options: make run QUICK=1 ASSIGNMENT=2 NOTEBOOK=svm INPLACE=1
+# Options: make run QUICK=1 ASSIGNMENT=2 NOTEBOOK=svm INPLACE=1 JOBS=1
 
 PYTHON ?= python3
 VENV   := .venv
@@ -15,7 +16,7 @@ NOTEBOOK_DIRS := $(wildcard assignment1/*.ipynb assignment2/*.ipynb assignment3/
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
 
-RUN_ARGS := $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(INPLACE),--inplace,) $(NOTEBOOK)
+RUN_ARGS := $(if $(ASSIGNMENT),--assignment $(ASSIGNMENT),) $(if $(INPLACE),--inplace,) $(if $(JOBS),--jobs $(JOBS),) $(NOTEBOOK)
 QUICK_ENV := $(if $(QUICK),CS231N_QUICK=1,)
 
 .PHONY: setup run test lint unit kit-check nbval lab data bench bench-quick mini starter grade clean

@@ -1,4 +1,5 @@
 import json
+import time
 
 import pytest
 
@@ -80,9 +81,40 @@ def test_keyboard_interrupt_stops_the_whole_run(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
     monkeypatch.setattr(run_notebooks, "RUN_DIR", tmp_path / "build/run")
     monkeypatch.setattr(config, "QUICK", True)
-    assert run_notebooks.main(["--assignment", "1"]) == 130
+    assert run_notebooks.main(["--assignment", "1", "--jobs", "1"]) == 130
     out = capsys.readouterr().out
     assert "assignment1/svm.ipynb" not in out
+
+
+@pytest.mark.slow
+def test_side_by_side_run_reports_both_and_interrupt_stops_the_other(monkeypatch, tmp_path, capsys):
+    make_notebook(tmp_path / "assignment1/knn.ipynb",
+                  "from workbook.results import record\nrecord('knn_test_acc', 0.3, target=0.28)")
+    make_notebook(tmp_path / "assignment1/svm.ipynb",
+                  "import os\nfrom workbook.results import record\n"
+                  "record('svm_threads_count', int(os.environ['OMP_NUM_THREADS']))")
+    monkeypatch.setattr(config, "REPO_ROOT", tmp_path)
+    monkeypatch.setattr(run_notebooks, "RUN_DIR", tmp_path / "build/run")
+    monkeypatch.setattr(config, "QUICK", True)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert run_notebooks.main(["--assignment", "1", "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "2 side by side" in out
+    assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | yes |" in out
+    assert "| assignment1/svm.ipynb | svm_threads_count | 1 |" in out  # one BLAS thread each
+
+    # Ctrl-C in one worker stops the other one's (long) notebook too, and the run
+    make_notebook(tmp_path / "assignment1/knn.ipynb", "import time\ntime.sleep(0.5)\nraise KeyboardInterrupt")
+    make_notebook(tmp_path / "assignment1/svm.ipynb", "import time\ntime.sleep(600)")
+    start = time.time()
+    assert run_notebooks.main(["--assignment", "1", "--jobs", "2"]) == 130
+    assert time.time() - start < 120
+
+
+def test_jobs_must_be_a_positive_number_or_auto(capsys):
+    with pytest.raises(SystemExit):
+        run_notebooks.main(["--jobs", "0"])
+    assert "give a whole number >= 1, or auto" in capsys.readouterr().err
 
 
 def test_readme_table_is_replaced_between_markers(monkeypatch, tmp_path):

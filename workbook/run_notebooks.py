@@ -3,10 +3,13 @@
     python -m workbook.run_notebooks                 # all notebooks present, into build/run/
     python -m workbook.run_notebooks --assignment 1  # one assignment
     python -m workbook.run_notebooks --inplace       # write outputs back (to commit a full-data run)
+    python -m workbook.run_notebooks --jobs 1        # one notebook at a time
 
-Each notebook runs top to bottom in a fresh kernel, in its own folder. A failing
-notebook is reported and the run goes on; the exit status is non-zero at the end
-if any failed. Results come from `workbook.results.record` calls. A run on the full
+Each notebook runs top to bottom in a fresh kernel, in its own folder, driven by a worker
+process of its own. Without the full data, two notebooks run side by side (`--jobs auto`),
+each with one BLAS thread; on the full data one at a time, since their wall-time targets
+assume the machine to themselves. A failing notebook is reported and the run goes on; the
+exit status is non-zero at the end if any failed. Ctrl-C stops the whole run (status 130). Results come from `workbook.results.record` calls. A run on the full
 data (not quick) updates RESULTS.md and results.json at the repository root.
 """
 from __future__ import annotations
@@ -15,6 +18,8 @@ import argparse
 import json
 import os
 import re
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -76,8 +81,11 @@ def select(assignment: int | None, names: list[str]) -> list[str]:
             and (not names or any(matches(nb, n) for n in names))]
 
 
-def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float, str]:
-    """Run one notebook in a fresh kernel; returns (ok, seconds, error message)."""
+def execute(nb_rel: str, inplace: bool) -> tuple[bool, float, str]:
+    """Run one notebook in a fresh kernel; returns (ok, seconds, error message).
+
+    The kernel inherits this process's environment, which `Job` set up.
+    """
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
@@ -85,8 +93,6 @@ def execute(nb_rel: str, results_file: Path, inplace: bool) -> tuple[bool, float
 
     src = config.REPO_ROOT / nb_rel
     nb = nbformat.read(src, as_version=4)
-    env_keys = {"CS231N_NOTEBOOK": nb_rel, "CS231N_RESULTS": str(results_file)}
-    os.environ.update(env_keys)
     code_cells = sum(c.cell_type == "code" for c in nb.cells)
     done = [0]
 
@@ -188,12 +194,41 @@ def update_readme(records: list[dict]) -> None:
     tmp.replace(README)
 
 
+def full_data_present() -> bool:
+    """Whether the notebooks will find the full CIFAR-10 (where `config.find_full_data` looks,
+    and in each assignment folder's cs231n/datasets, where the official notebooks look)."""
+    if config.find_full_data("cifar-10-batches-py", "data_batch_1"):
+        return True
+    return any((config.REPO_ROOT / a / config.COURSE_DATASETS / "cifar-10-batches-py" / "data_batch_1").is_file()
+               for a in ("assignment1", "assignment2", "assignment3"))
+
+
+def default_jobs() -> int:
+    """Notebooks run side by side: two without the full data (the embedded bundle's runs have no
+    wall-time targets), one on the full data (its wall-time targets assume the whole machine)."""
+    return 1 if full_data_present() else max(1, min(2, os.cpu_count() or 1))
+
+
+def parse_jobs(text: str) -> int:
+    if text == "auto":
+        return default_jobs()
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--jobs {text!r}: give a whole number >= 1, or auto")
+    return int(text)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--assignment", type=int, choices=[1, 2, 3])
     parser.add_argument("--inplace", action="store_true", help="write executed notebooks back to their source")
+    parser.add_argument("--jobs", type=parse_jobs, default="auto",
+                        help="notebooks run side by side (default auto: 2 without the full data, else 1)")
+    parser.add_argument("--worker", metavar="OUTCOME", help=argparse.SUPPRESS)
+    parser.add_argument("--root", help=argparse.SUPPRESS)
     parser.add_argument("notebooks", nargs="*", help="names to run (e.g. svm or assignment1/svm.ipynb)")
     args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.notebooks[0], Path(args.worker), Path(args.root), args.inplace)
 
     try:
         chosen = select(args.assignment, args.notebooks)
@@ -204,45 +239,126 @@ def main(argv=None) -> int:
         print(f"no notebooks of assignment {args.assignment} are present yet", file=sys.stderr)
         return 2
     try:
-        return run(chosen, args.inplace)
+        return run(chosen, args.inplace, args.jobs)
     except KeyboardInterrupt:
         print("\ninterrupted: the run stops here (nothing written to RESULTS.md)", file=sys.stderr)
         return 130
 
 
-def run(chosen: list[str], inplace: bool) -> int:
-    """Execute `chosen` in order, print the results table; returns the exit status."""
+def worker(nb: str, outcome: Path, root: Path, inplace: bool) -> int:
+    """Run one notebook (in a process of its own) and write {ok, seconds, error} to `outcome`.
+
+    The results file and the notebook's name reach the kernel through the environment the
+    parent set (CS231N_RESULTS, CS231N_NOTEBOOK); `root` is the parent's repository root.
+    """
+    global RUN_DIR
+    config.REPO_ROOT, RUN_DIR = root, root / "build" / "run"
+    try:
+        ok, seconds, error = execute(nb, inplace)
+    except KeyboardInterrupt:
+        return 130
+    tmp = outcome.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"ok": ok, "seconds": seconds, "error": error}))
+    tmp.replace(outcome)
+    return 0
+
+
+class Job:
+    """One notebook's worker process, with the files it reports through."""
+
+    def __init__(self, index: int, nb: str, inplace: bool, side_by_side: bool):
+        self.index, self.nb = index, nb
+        stem = f"{Path(nb).stem}-{os.getpid()}"
+        self.outcome = RUN_DIR / f"outcome-{stem}.json"
+        self.results = RUN_DIR / f"results-{stem}.jsonl"
+        self.log = RUN_DIR / "logs" / f"{Path(nb).stem}.log"
+        for path in (self.outcome, self.results):
+            path.unlink(missing_ok=True)
+        env = {**os.environ, "CS231N_NOTEBOOK": nb, "CS231N_RESULTS": str(self.results),
+               "CS231N_QUICK": "1" if config.QUICK else ""}
+        out = None  # one at a time: the worker shares this terminal (and shows its cell count)
+        if side_by_side:  # one BLAS thread each, so that two notebooks share the two cores
+            env.update({k: env.get(k) or "1" for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                                       "MKL_NUM_THREADS")})
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+            out = open(self.log, "w")
+        command = [sys.executable, "-m", "workbook.run_notebooks", "--worker", str(self.outcome),
+                   "--root", str(config.REPO_ROOT)] + (["--inplace"] if inplace else []) + [nb]
+        self.process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT if out else None)
+        if out:
+            out.close()
+
+    def report(self) -> tuple[bool, float, str, list[dict]]:
+        """(ok, seconds, error, records) of a finished worker; KeyboardInterrupt if it was stopped."""
+        if self.process.returncode == 130:
+            raise KeyboardInterrupt
+        if self.outcome.exists():
+            outcome = json.loads(self.outcome.read_text())
+            self.outcome.unlink()
+        else:
+            outcome = {"ok": False, "seconds": 0.0,
+                       "error": f"the worker exited with status {self.process.returncode} ({self.log})"}
+        records = ([json.loads(line) for line in self.results.read_text().splitlines()]
+                   if self.results.exists() else [])
+        self.results.unlink(missing_ok=True)
+        return outcome["ok"], outcome["seconds"], outcome["error"], records
+
+
+def stop(jobs: list[Job]) -> None:
+    """Interrupt running workers (each shuts its kernel down), then kill any that linger."""
+    for job in jobs:
+        if job.process.poll() is None:
+            job.process.send_signal(signal.SIGINT)
+    deadline = time.time() + 30
+    for job in jobs:
+        try:
+            job.process.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            job.process.kill()
+
+
+def run(chosen: list[str], inplace: bool, jobs: int = 1) -> int:
+    """Execute `chosen` in course order, `jobs` at a time, print the results table; returns the
+    exit status."""
     RUN_DIR.mkdir(parents=True, exist_ok=True)
-    # One results file per run: runs started side by side must not share (or delete) one.
-    results_file = RUN_DIR / f"results-{os.getpid()}.jsonl"
-    results_file.unlink(missing_ok=True)
     mode = "quick" if config.QUICK else "full-size"
     data = os.environ.get("CS231N_DATA") or "datasets/ or the embedded bundle"
-    print(f"Running {len(chosen)} notebook(s), {mode}, data from {data}")
+    side = f", {jobs} side by side (one BLAS thread each)" if jobs > 1 else ""
+    print(f"Running {len(chosen)} notebook(s), {mode}, data from {data}{side}")
 
-    failures = []
-    extra = []
-    for i, nb in enumerate(chosen, 1):
-        print(f"[{i}/{len(chosen)}] {nb}", flush=True)
-        ok, seconds, error = execute(nb, results_file, inplace)
-        print(f"    {'ok' if ok else 'FAILED'} in {seconds:.0f}s" + (f": {error}" if error else ""), flush=True)
-        if not ok:
-            failures.append(nb)
-        if ok and not config.QUICK:
-            extra.append({"notebook": nb, "key": f"{Path(nb).stem.lower()}_notebook_seconds",
-                          "value": round(seconds, 1), "target": time_limit(nb),
-                          "higher_is_better": False, "data": "", "quick": False, "scale": "",
-                          "seconds": round(seconds, 1)})
+    pending, running = list(enumerate(chosen, 1)), []
+    failures, records, extra = [], [], []
+    try:
+        while pending or running:
+            while pending and len(running) < jobs:
+                index, nb = pending.pop(0)
+                print(f"[{index}/{len(chosen)}] {nb}" + (" started" if jobs > 1 else ""), flush=True)
+                running.append(Job(index, nb, inplace, side_by_side=jobs > 1))
+            done = [job for job in running if job.process.poll() is not None]
+            if not done:
+                time.sleep(0.2)
+                continue
+            for job in done:
+                running.remove(job)
+                ok, seconds, error, recs = job.report()
+                name = f"[{job.index}/{len(chosen)}] {job.nb} " if jobs > 1 else "    "
+                print(f"{name}{'ok' if ok else 'FAILED'} in {seconds:.0f}s" + (f": {error}" if error else ""),
+                      flush=True)
+                records += recs
+                if not ok:
+                    failures.append(job.nb)
+                elif not config.QUICK:
+                    extra.append(wall_time_record(job.nb, seconds, recs))
+    except KeyboardInterrupt:
+        stop(running)
+        raise
 
-    records = [json.loads(line) for line in results_file.read_text().splitlines()] if results_file.exists() else []
-    for rec in extra:  # the notebook's own data label and scale apply to its wall time too
-        for field in ("data", "scale"):
-            labels = {r.get(field) for r in records if r["notebook"] == rec["notebook"]}
-            rec[field] = labels.pop() if len(labels) == 1 else "none"
-    records += extra
+    order = {nb: i for i, nb in enumerate(chosen)}
+    records = sorted(records + extra, key=lambda r: order.get(r["notebook"], len(order)))
     print()
     print(format_table(records) if records else "(no results recorded)")
     missed = [r for r in records if target_met(r["value"], r["target"], r["higher_is_better"]) is False]
+    failures.sort(key=order.get)
     print(f"\n{len(records)} results, {len(missed)} below target; {len(failures)} notebook(s) failed"
           + (": " + ", ".join(failures) if failures else ""))
     full_run = not config.QUICK and records and all(r["data"] in ("full", "none") for r in records)
@@ -252,6 +368,17 @@ def run(chosen: list[str], inplace: bool) -> int:
         print("Course targets are judged on the full data only. For the full-data numbers: "
               "`make data`, then `make run` (or set CS231N_DATA to a folder with the data).")
     return 1 if failures else 0
+
+
+def wall_time_record(nb: str, seconds: float, records: list[dict]) -> dict:
+    """The notebook's wall time as a result, with the data label and scale of its own records."""
+    rec = {"notebook": nb, "key": f"{Path(nb).stem.lower()}_notebook_seconds",
+           "value": round(seconds, 1), "target": time_limit(nb), "higher_is_better": False,
+           "quick": False, "seconds": round(seconds, 1)}
+    for field in ("data", "scale"):
+        labels = {r.get(field) for r in records}
+        rec[field] = labels.pop() if len(labels) == 1 else "none"
+    return rec
 
 
 if __name__ == "__main__":
