@@ -8,9 +8,11 @@ Data is looked up, per dataset, in this order:
 
 A notebook runs at one of three scales, printed once when its data is loaded:
   full   the official data was found (the course targets are judged here only)
-  mini   the embedded bundle at full-size settings (plain `make run`, a first `make lab`)
+  mini   the embedded bundle at full-size settings (plain `make run`, a first `make lab`),
+         except fewer epochs for the longest trainings
   quick  ``CS231N_QUICK=1``: small sizes for CI (never other code paths)
-Every assert threshold is tied to its scale through `by_scale`; `quick` picks sizes.
+Every assert threshold is tied to its scale through `by_scale`; `quick` picks sizes (and
+`by_scale` the few that differ at `mini`).
 """
 from __future__ import annotations
 
@@ -61,7 +63,10 @@ def by_scale(full, mini, quick):
         assert val_acc >= by_scale(full=0.40, mini=0.33, quick=0.20)
 
     `full` is the course's target; `mini` and `quick` come from measured runs at those
-    scales, with a margin that a rerun does not break.
+    scales, with a margin that a rerun does not break. It also picks the few sizes that
+    differ at `mini` (the longest trainings, so that `make run` on a fresh clone stays short):
+
+        epochs = by_scale(full=10, mini=4, quick=2)
     """
     return {"full": full, "mini": mini, "quick": quick}[scale()]
 
@@ -124,7 +129,8 @@ def _announce_scale() -> None:
         return
     _scale_said = now
     hint = {"full": "the official data: the course targets apply",
-            "mini": "the embedded bundle at full-size settings; for the full-data numbers run "
+            "mini": "the embedded bundle at full-size settings, fewer epochs for the longest "
+                    "trainings; for the full-data numbers run "
                     "`make data` then `make run`, or set CS231N_DATA to a folder with the data",
             "quick": "CS231N_QUICK=1: small sizes for CI"}[now]
     print(f"scale: {now} ({hint})")

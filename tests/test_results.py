@@ -32,6 +32,10 @@ def test_table_marks_misses():
     recs = [{"notebook": "a/b.ipynb", "key": "x_acc", "value": 0.2, "target": 0.3, "higher_is_better": True,
              "data": "full", "quick": False}]
     assert "**no**" in run_notebooks.format_table(recs)
+    # at the mini and quick scales a course target is not judged
+    for scale in ("mini", "quick"):
+        row = run_notebooks.format_table([{**recs[0], "scale": scale}]).splitlines()[-1]
+        assert row == f"| a/b.ipynb | x_acc | 0.2 | >= 0.3 | full data only | {scale} |"
 
 
 def test_select_orders_notebooks():
@@ -60,7 +64,7 @@ def test_runner_executes_records_and_reports_failure(monkeypatch, tmp_path, caps
     status = run_notebooks.main(["--assignment", "1"])
     out = capsys.readouterr().out
     assert status == 1  # one notebook failed
-    assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | yes |" in out
+    assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | full data only | quick |" in out
     assert "FAILED" in out and "RuntimeError: boom" in out
     assert (tmp_path / "build/run/assignment1/svm.ipynb").exists()
 
@@ -100,7 +104,7 @@ def test_side_by_side_run_reports_both_and_interrupt_stops_the_other(monkeypatch
     assert run_notebooks.main(["--assignment", "1", "--jobs", "2"]) == 0
     out = capsys.readouterr().out
     assert "2 side by side" in out
-    assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | yes |" in out
+    assert "| assignment1/knn.ipynb | knn_test_acc | 0.3 | >= 0.28 | full data only | quick |" in out
     assert "| assignment1/svm.ipynb | svm_threads_count | 1 |" in out  # one BLAS thread each
 
     # Ctrl-C in one worker stops the other one's (long) notebook too, and the run
