@@ -2,6 +2,9 @@
 # cython: initializedcheck=False, cdivision=True
 """Compiled im2col / col2im kernels behind cs231n.fast_layers (float32 and float64).
 
+Also, in sections at the end: fast_layers' max pool backward, and the per-pixel kernels
+of cs231n.features' batched HOG and hue histogram (float64).
+
 Build it with `make` or `pip install -e .` (or `python setup.py build_ext --inplace`).
 Without it, cs231n.fast_layers uses the numpy versions in cs231n.im2col, which give
 the same results, only slower.
@@ -22,6 +25,7 @@ import numpy as np
 from cs231n.im2col import conv_output_size
 
 from cython cimport floating
+from libc.math cimport fma, sqrt
 from libc.string cimport memcpy, memset
 
 
@@ -401,3 +405,150 @@ def max_pool_backward_tiles_cython(x, out, dout, int ph, int pw):
     else:
         _max_pool_backward_tiles(x3, arrays[0], arrays[1], dx3, ph, pw)
     return dx
+
+
+# ---------------------------------------------------------------- image features
+
+# Kernels behind cs231n.features' batched HOG and hue histogram. Each does, pixel by
+# pixel, the floating-point operations of the numpy code it replaces, in the same order,
+# so that the features keep their bits; what they save is the passes of numpy over whole
+# arrays and their temporaries (about 20 for the hue, 10 for HOG). No data-dependent
+# branches in the pixel loops, as in the pooling kernels above.
+
+def hog_gradients_cython(const double[:, :, :, ::1] rgb, double[:, :, ::1] gx,
+                         double[:, :, ::1] gy, double[:, ::1] gray):
+    """gx, gy of the gray images of rgb (n, H, W, C >= 3), as cs231n.features._gradients.
+
+    gray = fma(b, 0.144, fma(g, 0.587, r * 0.299)) rounds as np.dot(rgb[..., :3], weights)
+    does on contiguous rows with OpenBLAS's FMA kernels (x86-64 with FMA: bit for bit);
+    with other BLAS kernels, or on a strided rgb, np.dot may differ in the last bit. gx
+    and gy are the forward differences along W and H, 0 in the last column / row.
+    `gray` is an (H, W) scratch array.
+    """
+    cdef Py_ssize_t n = rgb.shape[0], H = rgb.shape[1], W = rgb.shape[2]
+    cdef Py_ssize_t p, i, j
+    with nogil:
+        for p in range(n):
+            for i in range(H):
+                for j in range(W):
+                    gray[i, j] = fma(rgb[p, i, j, 2], 0.144,
+                                     fma(rgb[p, i, j, 1], 0.587, rgb[p, i, j, 0] * 0.299))
+            for i in range(H):
+                for j in range(W - 1):
+                    gx[p, i, j] = gray[i, j + 1] - gray[i, j]
+                gx[p, i, W - 1] = 0
+                for j in range(W):
+                    gy[p, i, j] = gray[i + 1, j] - gray[i, j] if i < H - 1 else 0
+
+
+def hog_cell_sums_cython(const double[:, :, ::1] gx, const double[:, :, ::1] gy,
+                         const double[:, :, ::1] ori, double[:, :, :, ::1] sums,
+                         Py_ssize_t cx, Py_ssize_t cy):
+    """sums[p, a, b, k] += the gradient magnitude of each pixel of cell (a, b) of image p
+    whose orientation lies in bin k, as the bincount of cs231n.features._hog_feature_batched.
+
+    Magnitude sqrt(gx*gx + gy*gy); bin k holds 20 k <= ori < 20 (k + 1), and only
+    0 < ori < 180 counts (the course's rule). Pixels are added in row-major order, as
+    np.bincount adds them, so the sums have the same bits. sums starts at 0, shape
+    (n, H // cx, W // cy, 9); the pixels of a partial cell at the border are ignored.
+    """
+    cdef Py_ssize_t n = sums.shape[0], cells_x = sums.shape[1], cells_y = sums.shape[2]
+    cdef Py_ssize_t p, i, j, cell, k
+    cdef double o
+    cdef int inside
+    cdef double pick[2]
+    cdef double *cell_sums
+    with nogil:
+        for p in range(n):
+            for i in range(cells_x * cx):
+                for cell in range(cells_y):
+                    cell_sums = &sums[p, i // cx, cell, 0]
+                    for j in range(cell * cy, (cell + 1) * cy):
+                        o = ori[p, i, j]
+                        # Half the pixels of an image (gx < 0) fall outside (0, 180), at
+                        # random: selects through a 2-entry table, not branches.
+                        inside = (o > 0) & (o < 180)
+                        pick[0] = 0.0    # outside (NaN too): weight 0, in bin 0
+                        pick[1] = o
+                        o = pick[inside]
+                        k = <Py_ssize_t>(o / 20.0)
+                        k -= 20.0 * k > o      # o / 20 rounded up to the next integer
+                        k = 8 if k > 8 else k
+                        pick[1] = sqrt(gx[p, i, j] * gx[p, i, j] + gy[p, i, j] * gy[p, i, j])
+                        cell_sums[k] += pick[inside]
+
+
+cdef inline double _divide(double v, double xmax, const double *quotient) noexcept nogil:
+    """v / xmax, from the table quotient[k] = k / xmax when v is an integer 0..255 (image
+    pixels are): the same division, done once per value instead of once per pixel."""
+    cdef int k = <int>v if 0 <= v < 256 else -1
+    return quotient[k] if k == v else v / xmax
+
+
+def hue_histogram_cython(const double[:, :, ::1] rgb, double xmax, const double[::1] bins,
+                         long long[:, ::1] counts):
+    """Hue histogram counts of n images, rgb (n, pixels, 3) with values in [0, xmax].
+
+    Per pixel, the operations of cs231n.features._hue on rgb / xmax, then * xmax, then
+    the bin of np.histogram with edges `bins`: bins[k] <= h < bins[k+1], the last bin
+    also holding h == bins[-1], values outside dropped. counts (n, len(bins) - 1) starts
+    at 0. Returns the number of values outside [0, 1] after dividing by xmax (the caller
+    raises: the numpy path says which).
+    """
+    cdef Py_ssize_t n = rgb.shape[0], P = rgb.shape[1], nbin = bins.shape[0] - 1
+    cdef Py_ssize_t p, q, k
+    cdef long long bad = 0
+    cdef int top, valid
+    cdef double r, g, b, hi, lo, delta, h
+    cdef double num[3]
+    cdef double offset[3]
+    offset[0], offset[1], offset[2] = 0.0, 2.0, 4.0
+    cdef double wrap[2]
+    wrap[0], wrap[1] = 0.0, 1.0
+    cdef double inv_width = nbin / (bins[nbin] - bins[0]) if bins[nbin] > bins[0] else 0.0
+    cdef double quotient[256]
+    for k in range(256):
+        quotient[k] = k / xmax
+    with nogil:
+        for p in range(n):
+            for q in range(P):
+                r = _divide(rgb[p, q, 0], xmax, quotient)
+                g = _divide(rgb[p, q, 1], xmax, quotient)
+                b = _divide(rgb[p, q, 2], xmax, quotient)
+                bad += (r < 0) | (g < 0) | (b < 0) | (r > 1) | (g > 1) | (b > 1)
+                # max and min as comparisons (maxsd / minsd; libm's fmax is a call)
+                hi = r if r > g else g
+                hi = hi if hi > b else b
+                lo = r if r < g else g
+                lo = lo if lo < b else b
+                delta = hi - lo
+                # A NaN channel gives hue 0, as in matplotlib (np.max propagates it).
+                valid = (delta > 0) & (r == r) & (g == g) & (b == b)
+                # matplotlib's order: red, then green, then blue; a later maximum wins.
+                # Which channel is the maximum is random: an index, not a branch.
+                top = 2 * (b == hi) + ((g == hi) & (b != hi))
+                num[0] = g - b
+                num[1] = b - r
+                num[2] = r - g
+                # delta + 1 where delta is 0: a safe divisor, the result unused.
+                h = offset[top] + num[top] / (delta + (delta <= 0))
+                h = (h if valid else 0.0) / 6.0
+                # np.remainder(h, 1.0) for h in [-1/6, 5/6] (|num| <= delta): h plus 1
+                # when negative, else h + 0.0, which turns a -0.0 into 0.0 as numpy does.
+                # A table lookup: the compiler makes a branch of the select, and h < 0
+                # is random (a mispredicted branch here stalls on the two divisions).
+                h = (h + wrap[h < 0]) * xmax
+                if not (bins[0] <= h <= bins[nbin]):
+                    continue        # outside the edges: dropped, as by np.histogram
+                # A guess from the bin width, then corrected against the edges themselves
+                # (what np.searchsorted compares with), so rounding cannot move a value.
+                # The edge comparison first: almost always false, so the branch is
+                # predicted (k > 0 first would be a random branch for the first bin).
+                k = <Py_ssize_t>((h - bins[0]) * inv_width)
+                k = nbin - 1 if k > nbin - 1 else k
+                while h < bins[k] and k > 0:
+                    k -= 1
+                while h >= bins[k + 1] and k < nbin - 1:
+                    k += 1
+                counts[p, k] += 1
+    return bad
