@@ -478,11 +478,35 @@ def hog_cell_sums_cython(const double[:, :, ::1] gx, const double[:, :, ::1] gy,
                         cell_sums[k] += pick[inside]
 
 
-cdef inline double _divide(double v, double xmax, const double *quotient) noexcept nogil:
-    """v / xmax, from the table quotient[k] = k / xmax when v is an integer 0..255 (image
-    pixels are): the same division, done once per value instead of once per pixel."""
-    cdef int k = <int>v if 0 <= v < 256 else -1
-    return quotient[k] if k == v else v / xmax
+cdef long long _image_hues(const double *rgb, Py_ssize_t P, double xmax,
+                           double *hue) noexcept nogil:
+    """hue[q] = _hue(rgb[q] / xmax) * xmax for the P pixels of one image (rgb: P x 3);
+    returns how many pixels have a value outside [0, 1] after the division."""
+    cdef Py_ssize_t q
+    cdef double r, g, b, hi, lo, delta, num, off, h
+    cdef long long bad = 0
+    for q in range(P):
+        r = rgb[3 * q] / xmax
+        g = rgb[3 * q + 1] / xmax
+        b = rgb[3 * q + 2] / xmax
+        hi = r if r > g else g
+        hi = hi if hi > b else b
+        lo = r if r < g else g
+        lo = lo if lo < b else b
+        bad += (lo < 0) | (hi > 1)
+        delta = hi - lo
+        # matplotlib's order: red, then green, then blue; a later maximum wins. One
+        # division of the chosen numerator (0.0 + x for red is exact).
+        num = (r - g) if b == hi else ((b - r) if g == hi else (g - b))
+        off = 4.0 if b == hi else (2.0 if g == hi else 0.0)
+        h = off + num / (delta if delta > 0 else 1.0)
+        # Gray pixels, and a NaN channel (np.max propagates it), get hue 0.
+        h = (h if (delta > 0) & (r == r) & (g == g) & (b == b) else 0.0) / 6.0
+        # np.remainder(h, 1.0) for h in [-1/6, 5/6] (|num| <= delta): h plus 1 when
+        # negative, else h + 0.0, which turns a -0.0 into 0.0 as numpy does.
+        h = h + (1.0 if h < 0 else 0.0)
+        hue[q] = h * xmax
+    return bad
 
 
 def hue_histogram_cython(const double[:, :, ::1] rgb, double xmax, const double[::1] bins,
@@ -498,46 +522,16 @@ def hue_histogram_cython(const double[:, :, ::1] rgb, double xmax, const double[
     cdef Py_ssize_t n = rgb.shape[0], P = rgb.shape[1], nbin = bins.shape[0] - 1
     cdef Py_ssize_t p, q, k
     cdef long long bad = 0
-    cdef int top, valid
-    cdef double r, g, b, hi, lo, delta, h
-    cdef double num[3]
-    cdef double offset[3]
-    offset[0], offset[1], offset[2] = 0.0, 2.0, 4.0
-    cdef double wrap[2]
-    wrap[0], wrap[1] = 0.0, 1.0
+    cdef double h
     cdef double inv_width = nbin / (bins[nbin] - bins[0]) if bins[nbin] > bins[0] else 0.0
-    cdef double quotient[256]
-    for k in range(256):
-        quotient[k] = k / xmax
+    cdef double[::1] hue = np.empty(P)
     with nogil:
         for p in range(n):
+            # An image's hues first, then their bins: measured 20% faster than one loop
+            # doing both.
+            bad += _image_hues(&rgb[p, 0, 0], P, xmax, &hue[0])
             for q in range(P):
-                r = _divide(rgb[p, q, 0], xmax, quotient)
-                g = _divide(rgb[p, q, 1], xmax, quotient)
-                b = _divide(rgb[p, q, 2], xmax, quotient)
-                bad += (r < 0) | (g < 0) | (b < 0) | (r > 1) | (g > 1) | (b > 1)
-                # max and min as comparisons (maxsd / minsd; libm's fmax is a call)
-                hi = r if r > g else g
-                hi = hi if hi > b else b
-                lo = r if r < g else g
-                lo = lo if lo < b else b
-                delta = hi - lo
-                # A NaN channel gives hue 0, as in matplotlib (np.max propagates it).
-                valid = (delta > 0) & (r == r) & (g == g) & (b == b)
-                # matplotlib's order: red, then green, then blue; a later maximum wins.
-                # Which channel is the maximum is random: an index, not a branch.
-                top = 2 * (b == hi) + ((g == hi) & (b != hi))
-                num[0] = g - b
-                num[1] = b - r
-                num[2] = r - g
-                # delta + 1 where delta is 0: a safe divisor, the result unused.
-                h = offset[top] + num[top] / (delta + (delta <= 0))
-                h = (h if valid else 0.0) / 6.0
-                # np.remainder(h, 1.0) for h in [-1/6, 5/6] (|num| <= delta): h plus 1
-                # when negative, else h + 0.0, which turns a -0.0 into 0.0 as numpy does.
-                # A table lookup: the compiler makes a branch of the select, and h < 0
-                # is random (a mispredicted branch here stalls on the two divisions).
-                h = (h + wrap[h < 0]) * xmax
+                h = hue[q]
                 if not (bins[0] <= h <= bins[nbin]):
                     continue        # outside the edges: dropped, as by np.histogram
                 # A guess from the bin width, then corrected against the edges themselves
