@@ -412,8 +412,9 @@ def max_pool_backward_tiles_cython(x, out, dout, int ph, int pw):
 # Kernels behind cs231n.features' batched HOG and hue histogram. Each does, pixel by
 # pixel, the floating-point operations of the numpy code it replaces, in the same order,
 # so that the features keep their bits; what they save is the passes of numpy over whole
-# arrays and their temporaries (about 20 for the hue, 10 for HOG). No data-dependent
-# branches in the pixel loops, as in the pooling kernels above.
+# arrays and their temporaries (about 20 for the hue, 10 for HOG). A select that the
+# data decide at random (whether a HOG pixel counts) goes through a 2-entry table, not a
+# branch, as in the pooling kernels above.
 
 def hog_gradients_cython(const double[:, :, :, ::1] rgb, double[:, :, ::1] gx,
                          double[:, :, ::1] gy, double[:, ::1] gray):
