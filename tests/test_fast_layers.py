@@ -221,6 +221,17 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum(backend, case):
     np.testing.assert_array_equal(fl.max_pool_backward_fast(dout, cache), expected)
 
 
+def test_max_pool_backward_mixed_dtypes_and_a_strided_dout(backend):
+    # float32 x with a float64, non-contiguous dout: dx is float64, as numpy's rule gives.
+    x, pool_param = _pool_data(POOL_CASES[0], np.float32)
+    out, cache = fl.max_pool_forward_fast(x, pool_param)
+    dout = np.random.default_rng(4).standard_normal(out.shape[::-1]).T
+    dx = fl.max_pool_backward_fast(dout, cache)
+    expected = max_pool_backward_naive(dout, max_pool_forward_naive(x, pool_param)[1])
+    assert dx.dtype == np.float64
+    np.testing.assert_array_equal(dx, expected)
+
+
 def test_max_pool_bad_inputs_raise_clear_errors():
     x, _ = _pool_data(POOL_CASES[0])
     with pytest.raises(ValueError, match=r"max pool width: .* 1 \+ \(6 \+ 2\*0 - 4\) / 4 = 1.5"):

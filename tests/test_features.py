@@ -12,6 +12,15 @@ from cs231n.features import color_histogram_hsv, extract_features, hog_feature, 
 pytestmark = pytest.mark.a1
 
 
+@pytest.fixture(params=["cython", "numpy"])
+def backend(request, monkeypatch):
+    """Run a test with the compiled feature kernels and with the numpy path."""
+    if request.param == "cython" and not features.HAVE_CYTHON:
+        pytest.skip("Cython extension not built (run `make`)")
+    monkeypatch.setattr(features, "USE_CYTHON", request.param == "cython")
+    return request.param
+
+
 def _course_hog(im):
     """The 2018 course's hog_feature, written out straightforwardly (square images)."""
     image = np.dot(im[..., :3], [0.299, 0.587, 0.144]) if im.ndim == 3 else im
@@ -65,7 +74,7 @@ def test_color_histogram_equals_the_courses(normalized):
 
 
 @pytest.mark.parametrize("shape", [(32, 32, 3), (40, 27, 3), (16, 16)])
-def test_batched_extraction_equals_per_image(shape, monkeypatch):
+def test_batched_extraction_equals_per_image(shape, monkeypatch, backend):
     monkeypatch.setattr(features, "_CHUNK", 4)  # several chunks, one of them partial
     rng = np.random.RandomState(1)
     imgs = rng.randint(0, 256, size=(10,) + shape).astype(np.uint8)
@@ -80,10 +89,33 @@ def test_batched_extraction_equals_per_image(shape, monkeypatch):
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
 
 
-def test_hog_batched_equals_per_image_on_blocky_images():
+def test_hog_batched_equals_per_image_on_blocky_images(backend):
     imgs = _images(5)
     per_image = np.stack([hog_feature(im) for im in imgs])
     np.testing.assert_allclose(hog_feature.batched(imgs), per_image, rtol=1e-12, atol=1e-12)
+
+
+def test_compiled_and_numpy_batched_features_agree(monkeypatch):
+    if not features.HAVE_CYTHON:
+        pytest.skip("Cython extension not built (run `make`)")
+    # HOG: the kernels round the gray image as np.dot does on contiguous rows with
+    # OpenBLAS's FMA kernels; other BLAS kernels (or a strided array) may differ by an
+    # ulp, hence the tolerance of the batched-vs-per-image tests. The hue: exact.
+    imgs = np.concatenate([_images(20), _images(5, seed=1)]).astype(np.float64)
+    results = {}
+    for use_cython in (True, False):
+        monkeypatch.setattr(features, "USE_CYTHON", use_cython)
+        results[use_cython] = [hog_feature.batched(imgs), hog_feature.batched(imgs[..., ::-1]),
+                               color_histogram_hsv.batched(imgs),
+                               color_histogram_hsv.batched(imgs, nbin=7, normalized=False),
+                               color_histogram_hsv.batched(imgs.astype(np.uint8), xmin=10,
+                                                           normalized=False)]
+    for a, b in zip(results[True][:2], results[False][:2], strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+    for a, b in zip(results[True][2:], results[False][2:], strict=True):
+        np.testing.assert_array_equal(a, b)
+    with pytest.raises(ValueError, match="outside"):
+        color_histogram_hsv.batched(imgs, xmax=100)
 
 
 def test_fast_hue_has_the_same_bits_as_matplotlib():
