@@ -31,7 +31,6 @@ try:
         col2im_cython,
         im2col_6d_cython,
         im2col_cython,
-        max_pool_backward_tiles_cython,
     )
 except ImportError:
     HAVE_CYTHON = False
@@ -40,6 +39,10 @@ except ImportError:
           file=sys.stderr)
 else:
     HAVE_CYTHON = True
+try:  # separate: an extension built from an older im2col_cython.pyx lacks it (`make` rebuilds)
+    from cs231n.im2col_cython import max_pool_backward_tiles_cython
+except ImportError:
+    max_pool_backward_tiles_cython = None
 
 # What `from cs231n.fast_layers import *` gives: the official layer names.
 __all__ = [
@@ -346,7 +349,7 @@ def max_pool_backward_reshape(dout: np.ndarray, cache: tuple) -> np.ndarray:
     dout = check_dout(dout, out.shape, "max_pool_backward_reshape")
     dtype = np.result_type(x, dout)
     _, _, _, ph, _, pw = x_reshaped.shape
-    if USE_CYTHON and dtype in (np.float32, np.float64):
+    if USE_CYTHON and max_pool_backward_tiles_cython and dtype in (np.float32, np.float64):
         # One compiled pass over x and dx, with the same rule: ph*pw times less memory
         # traffic than the numpy loop below.
         return max_pool_backward_tiles_cython(x.astype(dtype, copy=False), out, dout, ph, pw)

@@ -289,3 +289,17 @@ def test_without_the_extension_the_numpy_path_runs_and_says_so_once():
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stderr.splitlines() if "im2col_cython" in line]
     assert len(lines) == 1 and "make" in lines[0] and "pip install -e ." in lines[0], proc.stderr
+
+
+def test_an_older_extension_without_the_pool_kernel_keeps_the_rest_compiled(monkeypatch):
+    # An extension built from an older im2col_cython.pyx lacks max_pool_backward_tiles_cython:
+    # the pool backward then takes the numpy loop, the same gradients, and im2col stays compiled.
+    if not fl.HAVE_CYTHON:
+        pytest.skip("Cython extension not built (run `make`)")
+    x, pool_param = _pool_data(POOL_CASES[0], np.float64)
+    out, cache = fl.max_pool_forward_fast(x, pool_param)
+    dout = np.random.default_rng(0).standard_normal(out.shape)
+    expected = fl.max_pool_backward_fast(dout, cache)
+    monkeypatch.setattr(fl, "max_pool_backward_tiles_cython", None)
+    assert fl.USE_CYTHON
+    np.testing.assert_array_equal(fl.max_pool_backward_fast(dout, cache), expected)
