@@ -12,7 +12,9 @@ falls back to the per-image loop.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import matplotlib.colors
 import numpy as np
@@ -91,17 +93,34 @@ def _batched_variant(feature_fn: Callable) -> Callable | None:
 
 
 def _extract_batched(batched: Callable, imgs: np.ndarray, verbose: bool) -> np.ndarray:
+    """`batched` over chunks of _CHUNK images, the chunks spread over `_num_workers()` threads
+    (the compiled kernels and numpy's array operations release the GIL)."""
     num_images = imgs.shape[0]
-    chunks = []
-    for start in range(0, num_images, _CHUNK):
+    starts = range(0, num_images, _CHUNK)
+
+    def one_chunk(start: int) -> np.ndarray:
         chunk = imgs[start:start + _CHUNK]
         if chunk.ndim == 4 and chunk.shape[-1] == 1:  # as the course's squeeze of gray images
             chunk = chunk[..., 0]
-        chunks.append(batched(chunk))
-        if verbose:
-            done = min(start + _CHUNK, num_images)
-            print(f'Done extracting features for {done} / {num_images} images')
+        return batched(chunk)
+
+    chunks = []
+    with ThreadPoolExecutor(max_workers=min(_num_workers(), len(starts))) as pool:
+        for start, feats in zip(starts, pool.map(one_chunk, starts), strict=True):  # in order
+            chunks.append(feats)
+            if verbose:
+                done = min(start + _CHUNK, num_images)
+                print(f'Done extracting features for {done} / {num_images} images')
     return np.concatenate(chunks, axis=0)
+
+
+def _num_workers() -> int:
+    """The threads for the chunks: OMP_NUM_THREADS when set (as for numpy's BLAS: `make run`
+    sets 1 when two notebooks share the machine), else the CPUs this process may use."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _extract_per_image(feature_fn: Callable, imgs: np.ndarray, verbose: bool) -> np.ndarray:

@@ -149,3 +149,19 @@ def test_bad_input_raises_clear_value_errors():
         hog_feature(np.zeros((4, 4)))
     with pytest.raises(ValueError, match="grayscale"):
         hog_feature(np.zeros(32))
+
+
+def test_chunks_on_threads_give_the_same_features_in_order(monkeypatch, capsys):
+    # _CHUNK-sized chunks run on OMP_NUM_THREADS threads; the rows must come back in order.
+    monkeypatch.setattr(features, "_CHUNK", 7)
+    imgs = np.random.default_rng(3).integers(0, 256, (30, 16, 16, 3)).astype(np.float64)
+    fns = [hog_feature, functools.partial(color_histogram_hsv, nbin=6)]
+    got = {}
+    for threads in ("1", "3"):
+        monkeypatch.setenv("OMP_NUM_THREADS", threads)
+        assert features._num_workers() == int(threads)
+        got[threads] = extract_features(imgs, fns, verbose=True)
+    np.testing.assert_array_equal(got["1"], got["3"])
+    np.testing.assert_allclose(got["3"][11], np.concatenate([f(imgs[11]) for f in fns]), rtol=1e-12, atol=1e-12)
+    progress = [line for line in capsys.readouterr().out.splitlines() if "Done extracting" in line]
+    assert progress[:5] == [f"Done extracting features for {n} / 30 images" for n in (7, 14, 21, 28, 30)]
